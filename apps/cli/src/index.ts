@@ -1,0 +1,2 @@
+export { createProgram } from './program.js';
+export { EXIT_CODES, describeFailure } from './exit-codes.js';

@@ -1,0 +1,11 @@
+import { Command } from 'commander';
+
+/** Builds the `masa` program with every command registered. */
+export function createProgram(): Command {
+  const program = new Command('masa')
+    .description('Train and evaluate reasoning language models with GRPO and MASA (meta-awareness via self-alignment).')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  return program;
+}

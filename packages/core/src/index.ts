@@ -1,0 +1,14 @@
+export { MasaError, MASA_ERROR_CODES } from './errors.js';
+export type { MasaErrorCode, MasaErrorOptions } from './errors.js';
+export { createRng, hashString } from './rng.js';
+export type { Rng, RngState } from './rng.js';
+export type {
+  AnswerKind,
+  Choice,
+  Completion,
+  Domain,
+  FinishReason,
+  GradeVerdict,
+  Problem,
+  SampleScore,
+} from './types.js';
