@@ -7,5 +7,7 @@ export function createProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  // Commands (one file each under ./commands, registered here):
   return program;
 }
