@@ -12,3 +12,12 @@ export type {
   Problem,
   SampleScore,
 } from './types.js';
+export type {
+  ChatMessage,
+  GenerateOptions,
+  RolloutEngine,
+  RolloutEvent,
+  RolloutRequest,
+  RolloutResult,
+  RolloutSample,
+} from './rollout.js';
