@@ -4,3 +4,7 @@ export { configKeyPaths, dumpResolvedConfig, parseOverride, resolveConfig } from
 export type { ConfigIssue, ConfigOverride, ResolveConfigOptions } from './config.js';
 export { checkDatasetPaths, loadConfigFile } from './config-file.js';
 export type { CheckDatasetPathsOptions, LoadConfigFileOptions } from './config-file.js';
+export { createLrSchedule, createLrScheduleFromConfig } from './lr-schedule.js';
+export type { LrSchedule, LrScheduleOptions } from './lr-schedule.js';
+export { createDataLoader } from './data-loader.js';
+export type { DataBatch, DataLoader, DataLoaderOptions, DataLoaderState } from './data-loader.js';
