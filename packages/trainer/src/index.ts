@@ -8,3 +8,28 @@ export { createLrSchedule, createLrScheduleFromConfig } from './lr-schedule.js';
 export type { LrSchedule, LrScheduleOptions } from './lr-schedule.js';
 export { createDataLoader } from './data-loader.js';
 export type { DataBatch, DataLoader, DataLoaderOptions, DataLoaderState } from './data-loader.js';
+export {
+  CHECKPOINT_MANIFEST,
+  findLatestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  pruneCheckpoints,
+  saveCheckpoint,
+  verifyCheckpoint,
+} from './checkpoint.js';
+export type {
+  CheckpointBlob,
+  CheckpointInfo,
+  CheckpointManifest,
+  CheckpointManifestEntry,
+  CheckpointVerification,
+  FindLatestCheckpointOptions,
+  LatestCheckpoint,
+  LoadedCheckpoint,
+  PruneCheckpointsOptions,
+  SaveCheckpointOptions,
+  SavedCheckpoint,
+} from './checkpoint.js';
+export { createRunFolder, RUN_FILES } from './run-folder.js';
+export type { CreateRunFolderOptions, RunFolder, StepRecord } from './run-folder.js';
+export { writeFileAtomic } from './atomic-file.js';
