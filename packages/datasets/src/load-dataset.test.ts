@@ -46,6 +46,13 @@ describe('loadDataset', () => {
     expect(problems[0]?.meta).toMatchObject({ subject: 'Precalculus', level: 2 });
   });
 
+  it('keeps the empty MATH targets of the reference as given (5 rows)', async () => {
+    const test = (await loadDataset('math')).problems.filter((problem) => problem.answer.trim() === '');
+    const train = (await loadDataset('math_train')).problems.filter((problem) => problem.answer.trim() === '');
+    expect(test.map((problem) => problem.id)).toEqual(['math-test-3526']);
+    expect(train.map((problem) => problem.id)).toEqual(['math-train-5341', 'math-train-5343', 'math-train-6627', 'math-train-7301']);
+  });
+
   it('loads prompt assets with the dataset (logic template, MBPP shots)', async () => {
     const logic = await loadDataset('folio', { limit: 2 });
     expect(logic.info.promptAssets?.iclTemplate).toContain('[[CONTEXT]]');

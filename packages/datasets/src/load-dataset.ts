@@ -101,7 +101,7 @@ export async function loadDataset(name: string, options: LoadDatasetOptions = {}
   if (file !== undefined) {
     const path = resolve(file);
     const table = await readTable(path, format === undefined ? {} : { format });
-    const result = convertTable(table, { letterLabels: false });
+    const result = convertTable(table, { letterLabels: false, allowEmptyAnswer: true });
     assertNoIssues(path, result);
     problems = result.problems;
     if (result.layout === 'verl') info.template = 'verl';
@@ -116,7 +116,7 @@ export async function loadDataset(name: string, options: LoadDatasetOptions = {}
     }
     const path = join(datasetsDir, info.file);
     const table = parseJsonl(await readText(path, 'the dataset file'));
-    const result = convertTable(table, { letterLabels: false });
+    const result = convertTable(table, { letterLabels: false, allowEmptyAnswer: true });
     assertNoIssues(path, result);
     problems = result.problems;
     if (info.rows !== null && problems.length !== info.rows) {

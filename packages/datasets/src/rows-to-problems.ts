@@ -31,6 +31,12 @@ export interface FieldMapping {
    * @default true
    */
   letterLabels?: boolean;
+  /**
+   * Accept an empty gold answer. The bundled MATH files carry a few (the reference's target
+   * normalisation emptied them), so `loadDataset` keeps them as given; `prepare` rejects them.
+   * @default false
+   */
+  allowEmptyAnswer?: boolean;
 }
 
 /** Result of converting rows: the problems that converted and an issue for every row that did not. */
@@ -237,7 +243,7 @@ export function rowsToProblems(rows: readonly TableRow[], mapping: FieldMapping 
     else {
       const converted = answerText(answerLookup.value, answerField);
       if ('error' in converted) rowIssues.push({ line, field: answerField, message: converted.error });
-      else if (converted.text.trim() === '') rowIssues.push({ line, field: answerField, message: 'is empty' });
+      else if (converted.text.trim() === '' && mapping.allowEmptyAnswer !== true) rowIssues.push({ line, field: answerField, message: 'is empty' });
       else answer = converted.text;
     }
 
