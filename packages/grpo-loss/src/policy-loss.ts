@@ -89,8 +89,9 @@ export function policyLossToken(
       grad = 0.5 * gradClip;
     }
   }
-  out.loss = loss;
-  out.dLossDLogp = grad;
+  // `+ 0` turns −0 (from −A·0) into 0
+  out.loss = loss + 0;
+  out.dLossDLogp = grad + 0;
   out.ratio = ratio;
   out.logRatio = logRatio;
   out.clipped = loss2 > loss1;
