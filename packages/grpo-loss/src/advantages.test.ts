@@ -107,6 +107,11 @@ describe('computeAdvantages: dr-grpo and norm_adv_by_std_in_grpo=false', () => {
     expectAll(computeAdvantages({ rewards, uids, normAdvByStdInGrpo: false }).advantages, expected);
   });
 
+  it('gives 0 to equal rewards', () => {
+    const { advantages } = computeAdvantages({ rewards: [0.5, 0.5, 0.5], uids: ['a', 'a', 'a'], estimator: 'dr-grpo' });
+    expectAll(advantages, [0, 0, 0]);
+  });
+
   it('rejects dr-grpo with normAdvByStdInGrpo true', () => {
     const error = errorOf(() =>
       computeAdvantages({ rewards: [1], uids: ['a'], estimator: 'dr-grpo', normAdvByStdInGrpo: true }),
