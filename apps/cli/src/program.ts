@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { createDataCommand } from './commands/data.js';
 
 /** Builds the `masa` program with every command registered. */
 export function createProgram(): Command {
@@ -9,5 +10,6 @@ export function createProgram(): Command {
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
   // Commands (one file each under ./commands, registered here):
+  program.addCommand(createDataCommand());
   return program;
 }
