@@ -60,6 +60,11 @@ describe('bundled datasets folder', () => {
     expect(unlisted).toEqual([]);
   });
 
+  it('MANIFEST.md (the human-readable page) shows every file\'s sha256', () => {
+    const page = readFileSync(join(datasetsDir, 'MANIFEST.md'), 'utf8');
+    for (const entry of manifestJson.files) expect(page, entry.path).toContain(entry.sha256);
+  });
+
   it('verifyDatasets agrees: all files ok', async () => {
     const checks = await verifyDatasets({ datasetsDir });
     expect(checks.length).toBe(manifestJson.files.length);
