@@ -10,6 +10,7 @@ import {
   add,
   and,
   cast,
+  cos,
   div,
   equal,
   erf,
@@ -24,6 +25,7 @@ import {
   pow,
   sigmoid,
   sign,
+  sin,
   sub,
   tanh,
   where,
@@ -120,6 +122,8 @@ export const ELEMENTWISE_RULES: Readonly<Record<string, Rule>> = {
     const pdf = mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
     return [mul(gy, add(cdf, mul(x, pdf)))];
   },
+  Sin: (c) => [mul(grads(c), cos(input(c, 0)))],
+  Cos: (c) => [neg(mul(grads(c), sin(input(c, 0))))],
   Relu: (c) => [where(greater(input(c, 0), 0), grads(c), 0)],
   Abs: (c) => [mul(grads(c), sign(input(c, 0)))],
   Cast: (c) => [cast(grads(c), input(c, 0).dtype)],

@@ -206,8 +206,13 @@ export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
   })[0] as Tensor;
 }
 
-/** `x * sigmoid(x)` (SiLU / swish), composed from primitives so autodiff covers it. */
+/**
+ * `x * sigmoid(x)` (SiLU / swish), composed from primitives so autodiff covers
+ * it. In float64 it is written `x / (1 + e^-x)`: ONNX Runtime fuses
+ * `x * Sigmoid(x)` into `QuickGelu`, which has no float64 kernel.
+ */
 export function silu(x: Tensor): Tensor {
+  if (x.dtype === 'float64') return div(x, add(exp(neg(x)), 1));
   return mul(x, sigmoid(x));
 }
 

@@ -1,0 +1,137 @@
+import { createRng } from '@masa-rl/core';
+import { describe, expect, it } from 'vitest';
+import { mul } from './ops-elementwise.js';
+import {
+  concat,
+  expand,
+  gather,
+  gatherElements,
+  pad,
+  reshape,
+  slice,
+  split,
+  squeeze,
+  transpose,
+  unsqueeze,
+} from './ops-shape.js';
+import { checkGradients } from './testing/gradient-check.js';
+import { int64Tensor, randomTensor } from './testing/random-tensor.js';
+
+const rng = createRng('shape-gradients');
+const f64 = (dims: number[]) => randomTensor(rng, 'float64', dims);
+const TOL64 = 1e-6;
+
+describe('data-movement gradient rules vs finite differences (float64)', () => {
+  it('Reshape with static and symbolic targets', async () => {
+    const report = await checkGradients({
+      inputs: { x: f64([2, 3, 4]) },
+      declaredShapes: { x: ['batch', 3, 4] },
+      wrt: ['x'],
+      build: ({ x }) => [reshape(x!, [-1, 4]), reshape(x!, ['batch', 2, 6])],
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('Transpose', async () => {
+    const report = await checkGradients({ inputs: { x: f64([2, 3, 4]) }, wrt: ['x'], build: ({ x }) => transpose(x!, [2, 0, 1]) });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('Slice with negative and clamped bounds on static dims', async () => {
+    const report = await checkGradients({
+      inputs: { x: f64([4, 6]) },
+      wrt: ['x'],
+      build: ({ x }) => [slice(x!, { starts: [1, -4], ends: [100, -1], axes: [0, 1] }), slice(x!, { starts: [-2], ends: [4], axes: [1] })],
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('Slice on symbolic dims and with run-time starts (pads computed at run time)', async () => {
+    const report = await checkGradients({
+      inputs: { x: f64([5, 4]), starts: int64Tensor([1], [-3]), ends: int64Tensor([1], [4]) },
+      declaredShapes: { x: ['n', 4] },
+      wrt: ['x'],
+      build: ({ x, starts, ends }) => [
+        slice(x!, { starts: [1], ends: [-1], axes: [0] }),
+        slice(x!, { starts: starts!, ends: ends!, axes: [0] }),
+      ],
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('Pad (constant mode)', async () => {
+    const report = await checkGradients({ inputs: { x: f64([2, 3]) }, wrt: ['x'], build: ({ x }) => pad(x!, { pads: [1, 0, 2, 3], value: 0.5 }) });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('Concat of static and symbolic pieces', async () => {
+    const report = await checkGradients({
+      inputs: { a: f64([2, 3]), b: f64([2, 1]), c: f64([2, 2]) },
+      declaredShapes: { c: [2, 'k'] },
+      wrt: ['a', 'b', 'c'],
+      build: ({ a, b, c }) => concat([a!, b!, c!, a!], 1),
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('Split by sizes and into equal parts, with an unused part', async () => {
+    const report = await checkGradients({
+      inputs: { x: f64([2, 6]) },
+      wrt: ['x'],
+      build: ({ x }) => {
+        const [p, q, r] = split(x!, { axis: 1, sizes: [1, 2, 3] });
+        const [s] = split(x!, { axis: 0, numOutputs: 2 });
+        return [mul(p!, 2), r!, q!, s!];
+      },
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+    const unused = await checkGradients({
+      inputs: { x: f64([2, 6]) },
+      wrt: ['x'],
+      build: ({ x }) => split(x!, { axis: 1, sizes: [4, 2] })[1]!,
+    });
+    expect(unused.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('Squeeze, Unsqueeze and Expand', async () => {
+    const report = await checkGradients({
+      inputs: { x: f64([2, 1, 3]), y: f64([3, 1]) },
+      wrt: ['x', 'y'],
+      build: ({ x, y }) => [unsqueeze(squeeze(x!, [1]), [0, 3]), expand(y!, [2, 3, 4])],
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('Gather on axis 0 (embedding rows) with repeated and negative indices', async () => {
+    const report = await checkGradients({
+      inputs: { table: f64([5, 3]), ids: int64Tensor([2, 3], [1, 4, 1, -1, 0, 1]) },
+      wrt: ['table'],
+      build: ({ table, ids }) => gather(table!, ids!),
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('Gather on a middle axis with 2-D repeated indices, and int32 indices', async () => {
+    const report = await checkGradients({
+      inputs: { x: f64([2, 4, 3]), ids: int64Tensor([2, 2], [3, 3, 0, 2]) },
+      wrt: ['x'],
+      build: ({ x, ids }) => gather(x!, ids!, { axis: 1 }),
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+    const int32 = await checkGradients({
+      inputs: { x: f64([4, 2]), ids: { dtype: 'int32', dims: [3], data: Int32Array.from([2, 2, 0]) } },
+      wrt: ['x'],
+      build: ({ x, ids }) => gather(x!, ids!, { axis: 0 }),
+    });
+    expect(int32.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('GatherElements with repeated indices (token log-prob pick)', async () => {
+    const report = await checkGradients({
+      inputs: { x: f64([3, 5]), ids: int64Tensor([3, 2], [4, 4, 0, 2, 1, 1]) },
+      wrt: ['x'],
+      build: ({ x, ids }) => gatherElements(x!, ids!, { axis: 1 }),
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+});
