@@ -33,3 +33,28 @@ export type {
 export { createRunFolder, RUN_FILES } from './run-folder.js';
 export type { CreateRunFolderOptions, RunFolder, StepRecord } from './run-folder.js';
 export { writeFileAtomic } from './atomic-file.js';
+export { computeLossWeights, splitIntoChunks, splitMicroBatches } from './batching.js';
+export type { LossWeightOptions, MicroBatchOptions } from './batching.js';
+export type {
+  BackendState,
+  CrossEntropyLossSpec,
+  ForwardBackwardResult,
+  LogprobBatch,
+  LossSpec,
+  OptimStepOptions,
+  OptimStepResult,
+  PolicyBackend,
+  PolicyLossSpec,
+  PolicySequence,
+  TrainBatch,
+  TrainSequence,
+} from './policy-backend.js';
+export { createBoxedMatchReward, createGraderReward, evaluateReward, lastBoxed } from './reward.js';
+export type { GraderRewardOptions, RewardFunction, RewardInput, RewardOutput, RewardValue } from './reward.js';
+export { defaultPromptBuilder } from './rollouts.js';
+export type { GroupRequest, PromptBuilder, PromptInput, RequestDefaults, RolloutGroup, RolloutRecord, SamplingSettings } from './rollouts.js';
+export { collectSolutionGroups, createSolutionAlgorithm, splitByVariance, verlMiniBatchSize } from './algorithm.js';
+export type { CollectedStep, StepAlgorithm, StepContext, TrainDataset } from './algorithm.js';
+export type { RolloutBranch, StepMetrics, TrainEvent, TrainEventType } from './events.js';
+export { train, trainIter } from './train.js';
+export type { AlgorithmFactory, TrainOptions, TrainResult } from './train.js';

@@ -1,0 +1,111 @@
+/**
+ * A tiny scripted task for loop tests: addition problems whose answers the
+ * scripted engine gets right with a probability that depends on the problem
+ * and on the fake backend's current weights, so training changes what is
+ * sampled next and a resume that misses any state diverges.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Problem } from '@masa-rl/core';
+import type { TrainDataset } from '../algorithm.js';
+import { resolveConfig } from '../config.js';
+import type { TrainerConfig } from '../config-schema.js';
+import { createBoxedMatchReward } from '../reward.js';
+import { createFakeBackend, type FakeBackend } from '../test/fake-backend.js';
+import { createScriptedEngine, type ScriptedEngine } from '../test/scripted-engine.js';
+import type { TrainOptions } from '../train.js';
+
+export type Difficulty = 'easy' | 'hard' | 'mixed' | 'learnable';
+
+export function makeProblems(kinds: readonly Difficulty[]): Problem[] {
+  return kinds.map((kind, i) => ({
+    id: `${kind}-${i}`,
+    question: `Compute ${i} + ${i + 3}.`,
+    answer: String(2 * i + 3),
+    meta: { kind },
+  }));
+}
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/** The engine: easy → always right, hard → always wrong, mixed → right on even samples, learnable → depends on the weights. */
+export function makeEngine(problems: readonly Problem[], backend: FakeBackend | undefined): ScriptedEngine {
+  const byQuestion = new Map(problems.map((problem) => [problem.question, problem]));
+  return createScriptedEngine({
+    respond: ({ promptText, sampleIndex, rng }) => {
+      const problem = byQuestion.get(promptText);
+      if (problem === undefined) throw new Error(`unknown prompt ${promptText}`);
+      const kind = problem.meta?.['kind'] as Difficulty;
+      let correct: boolean;
+      if (kind === 'easy') correct = true;
+      else if (kind === 'hard') correct = false;
+      else if (kind === 'mixed') correct = sampleIndex % 2 === 0;
+      else {
+        const w = backend?.weights() ?? new Float64Array(8);
+        correct = rng.next() < sigmoid(4 * ((w[1] as number) - (w[2] as number)) + ((problem.id.length % 3) - 1));
+      }
+      const thinking = 'ok '.repeat(rng.int(0, 4));
+      const answer = correct ? problem.answer : String(Number(problem.answer) + 1);
+      return `${thinking}The answer is \\boxed{${answer}}.`;
+    },
+  });
+}
+
+export const TEST_OVERRIDES = [
+  'data.train_files=arith',
+  'data.train_batch_size=4',
+  'data.max_prompt_length=64',
+  'data.max_response_length=64',
+  'actor_rollout_ref.rollout.n=4',
+  'actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu=128',
+  'actor_rollout_ref.actor.ppo_mini_batch_size=2',
+  'actor_rollout_ref.actor.ppo_max_token_len_per_gpu=128',
+  'actor_rollout_ref.actor.optim.lr=0.05',
+  'actor_rollout_ref.actor.optim.lr_warmup_steps=2',
+  'trainer.test_freq=-1',
+  'trainer.save_freq=1',
+  'trainer.val_before_train=false',
+  'trainer.samples_per_step=2',
+];
+
+export function makeConfig(extra: readonly string[] = [], algo?: 'grpo' | 'dapo'): TrainerConfig {
+  return resolveConfig({ overrides: [...TEST_OVERRIDES, ...extra], ...(algo === undefined ? {} : { algo }) });
+}
+
+export function tempRunDir(): string {
+  return mkdtempSync(join(tmpdir(), 'masa-train-'));
+}
+
+export interface Setup {
+  options: TrainOptions;
+  backend: FakeBackend;
+  engine: ScriptedEngine;
+}
+
+/** A fresh backend + engine + options, as a new process would build them. */
+export function setup(input: {
+  config: TrainerConfig;
+  runDir: string;
+  train: TrainDataset;
+  validation?: TrainDataset[];
+  faults?: NonNullable<Parameters<typeof createFakeBackend>[0]>['faults'];
+}): Setup {
+  const backend = createFakeBackend({ seed: 11, ...(input.faults === undefined ? {} : { faults: input.faults }) });
+  const allProblems = [...input.train.problems, ...(input.validation ?? []).flatMap((dataset) => dataset.problems)];
+  const engine = makeEngine(allProblems, backend);
+  return {
+    backend,
+    engine,
+    options: {
+      config: input.config,
+      engine,
+      backend,
+      train: input.train,
+      ...(input.validation === undefined ? {} : { validation: input.validation }),
+      reward: createBoxedMatchReward(),
+      runDir: input.runDir,
+      now: () => 0,
+    },
+  };
+}

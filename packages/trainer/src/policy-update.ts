@@ -1,0 +1,206 @@
+/**
+ * The update half of a step, on a {@link PolicyBackend}: old (and reference)
+ * log-probs right after generation, GRPO advantages per uid, and the PPO
+ * update in mini-batches (one optimiser step each) of token-budget
+ * micro-batches with exact loss weights. Any non-finite loss, log-prob or
+ * gradient norm stops the step before the optimiser touches the weights.
+ */
+import { MasaError, type Rng } from '@masa-rl/core';
+import { computeAdvantages } from '@masa-rl/grpo-loss';
+import { computeLossWeights, splitIntoChunks, splitMicroBatches } from './batching.js';
+import type { TrainerConfig } from './config-schema.js';
+import type { LossSpec, PolicyBackend, PolicySequence, TrainSequence } from './policy-backend.js';
+
+/** A sequence going into the update, with its GRPO group. */
+export interface UpdateSequence extends PolicySequence {
+  uid: string;
+  reward: number;
+}
+
+export interface LogprobPassOptions {
+  backend: PolicyBackend;
+  sequences: readonly PolicySequence[];
+  temperature: number;
+  /** Token budget per call (`rollout.log_prob_max_token_len_per_gpu`). */
+  maxTokens: number;
+  policy: 'current' | 'reference';
+  step: number;
+}
+
+/**
+ * Scores all sequences with the backend in token-budget chunks and checks the
+ * answer (one finite log-prob per response token).
+ *
+ * @throws MasaError `NUMERIC_INSTABILITY`, `ENGINE_FAILED`
+ */
+export async function computeLogprobs(options: LogprobPassOptions): Promise<number[][]> {
+  const { backend, sequences, temperature, maxTokens, policy, step } = options;
+  const chunks = splitMicroBatches({
+    sequenceTokens: sequences.map((sequence) => sequence.promptTokenIds.length + sequence.responseTokenIds.length),
+    maxTokens,
+    budgetKey: 'actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu',
+  });
+  const out: number[][] = new Array<number[]>(sequences.length);
+  for (const indices of chunks) {
+    const batch = indices.map((index) => sequences[index] as PolicySequence);
+    const result = await backend.logprobs({ sequences: batch, temperature }, { policy });
+    if (result.length !== batch.length) {
+      throw new MasaError('ENGINE_FAILED', `step ${step}: backend ${backend.name} returned ${result.length} log-prob rows for ${batch.length} sequences`, {
+        details: { step },
+      });
+    }
+    indices.forEach((index, row) => {
+      const values = result[row] as number[];
+      const expected = (sequences[index] as PolicySequence).responseTokenIds.length;
+      if (values.length !== expected) {
+        throw new MasaError('ENGINE_FAILED', `step ${step}: backend ${backend.name} returned ${values.length} log-probs for a response of ${expected} tokens (sequence ${index})`, {
+          details: { step, sequence: index },
+        });
+      }
+      const bad = values.findIndex((value) => !Number.isFinite(value));
+      if (bad >= 0) {
+        throw new MasaError(
+          'NUMERIC_INSTABILITY',
+          `step ${step}: the ${policy} policy gives log-prob ${values[bad]} to token ${bad} of sequence ${index}; no weights were updated. Resume from the last checkpoint, lower actor_rollout_ref.actor.optim.lr, or check the model`,
+          { details: { step, sequence: index, token: bad, policy } },
+        );
+      }
+      out[index] = values;
+    });
+  }
+  return out;
+}
+
+/** GRPO (or RLOO) advantages per sequence, grouped by uid, with grpo-loss semantics. */
+export function computeSequenceAdvantages(config: TrainerConfig, sequences: readonly UpdateSequence[], step: number): Float64Array {
+  const { advantages } = computeAdvantages({
+    rewards: sequences.map((sequence) => sequence.reward),
+    uids: sequences.map((sequence) => sequence.uid),
+    estimator: config.algorithm.adv_estimator,
+    normAdvByStdInGrpo: config.algorithm.norm_adv_by_std_in_grpo,
+    context: { step },
+  });
+  return advantages;
+}
+
+/** The policy loss of the config. */
+export function policyLossSpec(config: TrainerConfig): LossSpec {
+  const actor = config.actor_rollout_ref.actor;
+  return {
+    kind: 'policy',
+    temperature: config.actor_rollout_ref.rollout.temperature,
+    clipRatioLow: actor.clip_ratio_low,
+    clipRatioHigh: actor.clip_ratio_high,
+    clipRatioC: actor.clip_ratio_c,
+    entropyCoeff: actor.entropy_coeff,
+    kl: actor.use_kl_loss ? { coef: actor.kl_loss_coef, type: actor.kl_loss_type } : null,
+  };
+}
+
+export interface PolicyUpdateOptions {
+  backend: PolicyBackend;
+  config: TrainerConfig;
+  /** Sequences in batch order, each with advantage and old log-probs. */
+  sequences: readonly Omit<TrainSequence, 'lossWeight'>[];
+  loss: LossSpec;
+  /** Sequences per mini-batch (one optimiser step each). */
+  miniBatchSize: number;
+  lr: number;
+  /** Optimiser settings; @default from `actor_rollout_ref.actor.optim` and `grad_clip` */
+  maxGradNorm?: number;
+  step: number;
+  /** Shuffles sequences when `actor.shuffle` is on. */
+  rng: Rng;
+  /** Names the phase in errors. @default 'policy update' */
+  phase?: string;
+}
+
+export interface PolicyUpdateResult {
+  optimizerSteps: number;
+  skippedSteps: number;
+  microBatches: number;
+  /** One per optimiser step. */
+  losses: number[];
+  gradNorms: number[];
+  /** Backend metrics averaged over micro-batches, weighted by tokens. */
+  metrics: Record<string, number>;
+}
+
+/**
+ * Mini-batches of `miniBatchSize` sequences (for `ppo_epochs`), each split
+ * into micro-batches (token budget or sequence count) whose loss weights make
+ * their sum the configured aggregation over the mini-batch; then one
+ * optimiser step per mini-batch.
+ *
+ * @throws MasaError `NUMERIC_INSTABILITY` naming the step, mini-batch and
+ * micro-batch; `optimStep` is not called for that mini-batch.
+ */
+export async function runPolicyUpdate(options: PolicyUpdateOptions): Promise<PolicyUpdateResult> {
+  const { backend, config, sequences, loss, miniBatchSize, lr, step, rng, phase = 'policy update' } = options;
+  const actor = config.actor_rollout_ref.actor;
+  const maxGradNorm = options.maxGradNorm ?? actor.grad_clip;
+  const result: PolicyUpdateResult = { optimizerSteps: 0, skippedSteps: 0, microBatches: 0, losses: [], gradNorms: [], metrics: {} };
+  const metricSums = new Map<string, number>();
+  let metricTokens = 0;
+  for (let epoch = 0; epoch < actor.ppo_epochs; epoch++) {
+    const order = Array.from({ length: sequences.length }, (_, i) => i);
+    if (actor.shuffle) rng.shuffle(order);
+    const minis = splitIntoChunks(order.length, miniBatchSize).map((chunk) => chunk.map((i) => order[i] as number));
+    for (let m = 0; m < minis.length; m++) {
+      const mini = (minis[m] as number[]).map((index) => sequences[index] as Omit<TrainSequence, 'lossWeight'>);
+      const weights = computeLossWeights({
+        responseLengths: mini.map((sequence) => sequence.responseTokenIds.length),
+        mode: actor.loss_agg_mode,
+        normLength: config.data.max_response_length,
+      });
+      const micros = splitMicroBatches({
+        sequenceTokens: mini.map((sequence) => sequence.promptTokenIds.length + sequence.responseTokenIds.length),
+        ...(actor.use_dynamic_bsz
+          ? { maxTokens: actor.ppo_max_token_len_per_gpu }
+          : { maxSequences: actor.ppo_micro_batch_size_per_gpu ?? mini.length }),
+      });
+      let miniLoss = 0;
+      const where = (j: number): string =>
+        `step ${step}, ${phase}, mini-batch ${m + 1}/${minis.length}${actor.ppo_epochs > 1 ? ` (ppo epoch ${epoch + 1})` : ''}, micro-batch ${j + 1}/${micros.length}`;
+      for (let j = 0; j < micros.length; j++) {
+        const indices = micros[j] as number[];
+        const batch = indices.map((i): TrainSequence => ({ ...(mini[i] as Omit<TrainSequence, 'lossWeight'>), lossWeight: weights[i] as number }));
+        const output = await backend.forwardBackward({ sequences: batch }, loss);
+        result.microBatches += 1;
+        if (!Number.isFinite(output.loss)) {
+          throw new MasaError(
+            'NUMERIC_INSTABILITY',
+            `${where(j)}: the loss is ${output.loss}; the optimiser step was not taken and no weights changed. Resume from the last checkpoint with a lower actor_rollout_ref.actor.optim.lr, or inspect this step's samples`,
+            { details: { step, phase, miniBatch: m + 1, microBatch: j + 1, loss: output.loss } },
+          );
+        }
+        const norm = await backend.gradNorm();
+        if (!Number.isFinite(norm)) {
+          throw new MasaError(
+            'NUMERIC_INSTABILITY',
+            `${where(j)}: the gradient norm is ${norm}; the optimiser step was not taken and no weights changed. Resume from the last checkpoint with a lower actor_rollout_ref.actor.optim.lr, or inspect this step's samples`,
+            { details: { step, phase, miniBatch: m + 1, microBatch: j + 1, gradNorm: norm } },
+          );
+        }
+        miniLoss += output.loss;
+        for (const [name, value] of Object.entries(output.metrics)) {
+          metricSums.set(name, (metricSums.get(name) ?? 0) + value * output.tokens);
+        }
+        metricTokens += output.tokens;
+      }
+      const stepResult = await backend.optimStep({
+        lr,
+        maxGradNorm,
+        weightDecay: actor.optim.weight_decay,
+        betas: actor.optim.betas,
+        eps: actor.optim.eps,
+      });
+      result.optimizerSteps += 1;
+      if (stepResult.skipped) result.skippedSteps += 1;
+      result.losses.push(miniLoss);
+      result.gradNorms.push(stepResult.gradNorm);
+    }
+  }
+  for (const [name, sum] of metricSums) result.metrics[name] = metricTokens === 0 ? 0 : sum / metricTokens;
+  return result;
+}
