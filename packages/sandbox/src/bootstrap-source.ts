@@ -6,15 +6,19 @@
  * every process it starts.
  *
  * Order matters:
- * 1. network namespace (fallback only; bubblewrap already made one),
- * 2. resource limits (CPU, address space, file size, process count, no core dumps),
- * 3. drop from root to the per-run uid (root only, and only if that uid can
- *    still read the interpreter),
- * 4. parent-death signal, no-new-privileges, the seccomp filter,
- * 5. exec.
+ * 1. fallback only (bubblewrap already made them): a network and a pid
+ *    namespace (plus a user namespace when not root), where the kernel allows;
+ * 2. resource limits (CPU, address space, file size, process count, no core dumps);
+ * 3. with a pid namespace: fork a monitor (stays outside, passes the exit
+ *    status on), an init (pid 1, reaps orphans) and the program (pid 2); when
+ *    the program ends, init exits and the kernel kills everything left inside;
+ * 4. drop from root to the per-run uid (root only, and only if that uid can
+ *    still read the interpreter and the program);
+ * 5. parent-death signal, no-new-privileges, the seccomp filter;
+ * 6. exec.
  *
  * It reports on the status descriptor (fd 3), one fact per line:
- * `start`, `network isolated|shared|unchanged`, `uid N`, `uid-kept REASON`,
+ * `start`, `network isolated|shared|unchanged`, `pidns on|off`, `uid N`, `uid-kept REASON`,
  * `seccomp on|off REASON`, and `error MESSAGE` when it cannot go on (exit 125).
  * The descriptor is close-on-exec, so the user's program never sees it. An
  * empty report means the wrapper (bubblewrap) failed before Python ran.
@@ -50,15 +54,20 @@ def _masa_main():
             libc.unshare.argtypes = [ctypes.c_int]
         except Exception:
             libc = None
-    if cfg["isolateNetwork"]:
-        state = "shared"
+    NEWNET, NEWPID, NEWUSER = 0x40000000, 0x20000000, 0x10000000
+    pidns = False
+    if cfg["namespaces"]:
+        network = "shared"
         if libc is not None:
             if os.geteuid() == 0:
-                if libc.unshare(0x40000000) == 0:
-                    state = "isolated"
+                for flags in (NEWNET | NEWPID, NEWNET, NEWPID):
+                    if libc.unshare(flags) == 0:
+                        network = "isolated" if flags & NEWNET else network
+                        pidns = bool(flags & NEWPID)
+                        break
             else:
                 uid, gid = os.geteuid(), os.getegid()
-                if libc.unshare(0x10000000 | 0x40000000) == 0:
+                if libc.unshare(NEWUSER | NEWNET | NEWPID) == 0:
                     try:
                         with open("/proc/self/setgroups", "w") as f:
                             f.write("deny")
@@ -68,8 +77,10 @@ def _masa_main():
                             f.write("%d %d 1" % (gid, gid))
                     except OSError as e:
                         fail("could not map ids in a new user namespace: %s" % e)
-                    state = "isolated"
-        say("network " + state)
+                    network = "isolated"
+                    pidns = True
+        say("network " + network)
+        say("pidns " + ("on" if pidns else "off"))
     else:
         say("network unchanged")
     import resource
@@ -87,12 +98,60 @@ def _masa_main():
         limit("RLIMIT_CPU", cfg["cpuSeconds"], 1)
         limit("RLIMIT_FSIZE", cfg["maxFileBytes"], 0)
         limit("RLIMIT_AS", cfg["memoryBytes"], 0)
-        limit("RLIMIT_NPROC", cfg["maxProcesses"], 0)
     except (OSError, ValueError) as e:
         fail("could not set resource limits: %s" % e)
+    # Sandbox helpers that share the program's uid and user namespace count against RLIMIT_NPROC.
+    helpers = cfg["helperProcesses"]
+    if pidns:
+        # monitor (outside) -> init (pid 1, reaps orphans) -> program (pid 2).
+        # When the program ends, init exits and the kernel kills the whole namespace.
+        # init hands the program's raw wait status to the monitor through a pipe,
+        # so a signal death reaches the runner as a signal, not as 128 + N.
+        import signal, struct
+        if os.geteuid() != 0:
+            helpers += 2
+        relay_in, relay_out = os.pipe()
+        def wait_for(pid, reap_all):
+            while True:
+                try:
+                    done, status = os.waitpid(-1 if reap_all else pid, 0)
+                except ChildProcessError:
+                    os._exit(125)
+                except InterruptedError:
+                    continue
+                if done == pid:
+                    return status
+        init = os.fork()
+        if init != 0:
+            os.close(relay_out)
+            status = wait_for(init, False)
+            relayed = os.read(relay_in, 4)
+            if len(relayed) == 4:
+                status = struct.unpack("i", relayed)[0]
+            if os.WIFSIGNALED(status):
+                sig = os.WTERMSIG(status)
+                try:
+                    signal.signal(sig, signal.SIG_DFL)
+                    os.kill(os.getpid(), sig)
+                except (OSError, ValueError, RuntimeError):
+                    pass
+                os._exit(128 + sig)
+            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 125)
+        os.close(relay_in)
+        libc.prctl(1, 9, 0, 0, 0)
+        program = os.fork()
+        if program != 0:
+            status = wait_for(program, True)
+            os.write(relay_out, struct.pack("i", status))
+            os._exit(0)
+        os.close(relay_out)
     exe = cfg["executable"]
     script = cfg["script"]
     uid = cfg["uid"]
+    try:
+        limit("RLIMIT_NPROC", cfg["maxProcesses"] + helpers, 0)
+    except (OSError, ValueError) as e:
+        fail("could not set the process limit: %s" % e)
     if uid >= 0 and os.geteuid() == 0:
         gid = cfg["gid"]
         try:
@@ -152,12 +211,22 @@ except BaseException as e:
 export interface BootstrapConfig {
   /** Descriptor for status lines (see the module comment). */
   statusFd: number;
-  /** Fallback only: try `unshare(CLONE_NEWNET)` (root) or a user + network namespace. */
-  isolateNetwork: boolean;
+  /**
+   * Fallback only: make a network and a pid namespace (`unshare` as root, or
+   * with a new user namespace otherwise), where the kernel allows it.
+   */
+  namespaces: boolean;
   cpuSeconds: number;
   memoryBytes: number;
   maxFileBytes: number;
+  /** Processes/threads the program may have (RLIMIT_NPROC is this plus the helpers). */
   maxProcesses: number;
+  /**
+   * Sandbox processes that share the program's uid and user namespace and so
+   * count against RLIMIT_NPROC (bubblewrap's init without root: 1). The
+   * bootstrap adds its own two when it makes a pid namespace without root.
+   */
+  helperProcesses: number;
   /** Root only: switch to this uid/gid before exec; -1 keeps the current one. */
   uid: number;
   gid: number;
@@ -176,6 +245,8 @@ export interface BootstrapReport {
   /** `error …` line: the bootstrap could not apply the sandbox. */
   error: string | null;
   network: 'isolated' | 'shared' | 'unchanged' | null;
+  /** The fallback made a pid namespace (everything dies with the program). */
+  pidNamespace: boolean;
   /** Effective uid the program runs as (inside its user namespace, if any). */
   uid: number | null;
   /** Why the uid was not dropped, if it was not. */
@@ -191,6 +262,7 @@ export function parseBootstrapReport(text: string): BootstrapReport {
     started: false,
     error: null,
     network: null,
+    pidNamespace: false,
     uid: null,
     uidKept: null,
     seccomp: false,
@@ -203,6 +275,7 @@ export function parseBootstrapReport(text: string): BootstrapReport {
     if (key === 'start') report.started = true;
     else if (key === 'error') report.error = rest;
     else if (key === 'network' && (rest === 'isolated' || rest === 'shared' || rest === 'unchanged')) report.network = rest;
+    else if (key === 'pidns') report.pidNamespace = rest === 'on';
     else if (key === 'uid' && /^\d+$/.test(rest)) report.uid = Number(rest);
     else if (key === 'uid-kept') report.uidKept = rest;
     else if (key === 'seccomp' && rest === 'on') report.seccomp = true;

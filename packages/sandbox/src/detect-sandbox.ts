@@ -109,8 +109,8 @@ function guaranteesOf(isolation: Isolation, outcome: ExecuteOutcome): SandboxGua
     network: isolation === 'bwrap' || report.network === 'isolated',
     filesystem: isolation === 'bwrap',
     processes: unprivileged,
-    // bubblewrap: pid namespace. Fallback: only a private uid finds processes that left the session.
-    cleanup: isolation === 'bwrap' || (unprivileged && process.getuid?.() === 0 && report.uidKept === null),
+    // bubblewrap, or the fallback's own pid namespace; else a private uid finds processes that left the session.
+    cleanup: isolation === 'bwrap' || report.pidNamespace || (unprivileged && process.getuid?.() === 0 && report.uidKept === null),
     namespaces: report.seccomp,
   };
 }

@@ -121,11 +121,13 @@ export async function executeRun(plan: ExecutePlan): Promise<ExecuteOutcome> {
     }
     const config: BootstrapConfig = {
       statusFd: STATUS_FD,
-      isolateNetwork: plan.isolation === 'rlimits',
+      namespaces: plan.isolation === 'rlimits',
       cpuSeconds: plan.cpuSeconds,
       memoryBytes: plan.memoryBytes,
       maxFileBytes: plan.maxFileBytes,
       maxProcesses: plan.maxProcesses,
+      // bubblewrap without root runs its init as the program's uid inside the user namespace
+      helperProcesses: plan.isolation === 'bwrap' && !host.privileged ? 1 : 0,
       uid,
       gid: uid,
       executable: plan.facts.executable,

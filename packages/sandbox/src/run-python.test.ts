@@ -17,40 +17,49 @@ const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const bwrapInfo: SandboxInfo | Error = await detectSandbox({ python: PYTHON, isolation: 'bwrap' }).catch((error: unknown) => error as Error);
 const rlimitsInfo: SandboxInfo = await detectSandbox({ python: PYTHON, isolation: 'rlimits' });
 
-/** Live (non-zombie) processes whose command name is `tag`, read straight from /proc. */
-function liveProcessesNamed(tag: string): number[] {
-  const found: number[] = [];
+interface ProcEntry {
+  pid: number;
+  comm: string;
+  state: string;
+  pgrp: number;
+}
+
+/** Every process in /proc, read directly (independent of the package's own reaper). */
+function readProc(): ProcEntry[] {
+  const entries: ProcEntry[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (comm === tag && state !== 'Z') found.push(Number(name));
+      const close = stat.lastIndexOf(')');
+      const [state = '', , pgrp = ''] = stat.slice(close + 2).split(' ');
+      entries.push({ pid: Number(name), comm: stat.slice(stat.indexOf('(') + 1, close), state, pgrp: Number(pgrp) });
     } catch {
       // gone
     }
   }
-  return found;
+  return entries;
 }
 
-async function waitUntilNoneNamed(tag: string, withinMs = 2_000): Promise<number[]> {
+/**
+ * Live processes (not zombies: a zombie has exited and only waits for its
+ * parent, here the host's init, to collect its status) named `tag` or in
+ * process group `pgid`.
+ */
+function survivors(match: { tag?: string; pgid?: number }): number[] {
+  return readProc()
+    .filter((entry) => entry.state !== 'Z' && (entry.comm === match.tag || entry.pgrp === match.pgid))
+    .map((entry) => entry.pid);
+}
+
+async function waitForNoSurvivors(match: { tag?: string; pgid?: number }, withinMs = 2_000): Promise<number[]> {
   const until = Date.now() + withinMs;
-  let left = liveProcessesNamed(tag);
+  let left = survivors(match);
   while (left.length > 0 && Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    left = liveProcessesNamed(tag);
+    left = survivors(match);
   }
   return left;
-}
-
-function groupExists(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error: unknown) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 /** Python that renames the process (and every child it forks) to `tag`. */
@@ -147,10 +156,9 @@ print(kids)
         const result = await run({ code, maxProcesses: 6 });
         expect(result.status).toBe('ok');
         const kids = Number(result.stdout.trim());
-        // the main process counts too, so at most 5 children; a missing cap would give 20
-        expect(kids).toBeGreaterThanOrEqual(1);
-        expect(kids).toBeLessThanOrEqual(5);
-        expect(await waitUntilNoneNamed(tag)).toEqual([]);
+        // the main process counts too, so exactly 5 children; a missing cap would give 20
+        expect(kids).toBe(5);
+        expect(await waitForNoSurvivors({ tag })).toEqual([]);
       },
     );
 
@@ -170,9 +178,9 @@ while True:
         const result = await run({ code, timeoutMs: 1_500, maxProcesses: 8, _internal: { onSpawn: ({ pid }) => (pgid = pid) } });
         expect(['timeout', 'error']).toContain(result.status);
         expect(result.wallMs).toBeLessThan(4_500);
-        expect(await waitUntilNoneNamed(tag)).toEqual([]);
+        expect(await waitForNoSurvivors({ tag })).toEqual([]);
         expect(pgid).toBeGreaterThan(0);
-        expect(groupExists(pgid)).toBe(false);
+        expect(await waitForNoSurvivors({ pgid })).toEqual([]);
       },
     );
 
@@ -271,8 +279,8 @@ while True:
       });
       expect(result.status).toBe('killed');
       expect(result.wallMs).toBeLessThan(3_000);
-      expect(await waitUntilNoneNamed(tag)).toEqual([]);
-      expect(groupExists(pgid)).toBe(false);
+      expect(await waitForNoSurvivors({ tag })).toEqual([]);
+      expect(await waitForNoSurvivors({ pgid })).toEqual([]);
     });
 
     it('returns killed at once for an already aborted signal', async () => {
