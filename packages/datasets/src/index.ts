@@ -37,3 +37,27 @@ export { buildPrompt, BOXED_INSTRUCTION, CHOICE_INSTRUCTION, MBPP_INSTRUCTION } 
 export type { BuildPromptOptions, PromptInfo } from './prompts.js';
 export { verifyDatasets, countJsonlRows } from './verify.js';
 export type { FileCheck } from './verify.js';
+export {
+  ARITH_MIXES,
+  ARITH_MAX_VALUE,
+  applyArithOp,
+  formatArithExpression,
+  generateArithProblem,
+  isAllowedArithStep,
+  parseArithProblem,
+} from './synthetic/arith-problem.js';
+export type { ArithMix, ArithMixName, ArithOp, ArithProblem, ArithStep, GenerateArithOptions } from './synthetic/arith-problem.js';
+export {
+  ARITH_STYLE_WEIGHTS,
+  arithAnswerSentence,
+  columnWork,
+  gradeArithResponse,
+  renderArithSolution,
+  renderArithStep,
+  sampleArithSolution,
+} from './synthetic/arith-solution.js';
+export type { ArithSolution, ArithStyle, ColumnWork, SampleArithSolutionOptions } from './synthetic/arith-solution.js';
+export { ARITH_NOTIONS, arithMetaPrompt, arithMetaTarget, arithSolutionPrompt, roundHalfEven } from './synthetic/arith-meta.js';
+export type { ArithMetaTarget } from './synthetic/arith-meta.js';
+export { arithSplitOf, generateArithSplits } from './synthetic/arith-split.js';
+export type { ArithSplit, GenerateArithSplitsOptions } from './synthetic/arith-split.js';
