@@ -103,3 +103,11 @@ export type { GradientContext, GradientRule } from './gradient-rule.js';
 // Runtime
 export { createSession, DEVICES } from './session.js';
 export type { CreateSessionOptions, Device, GraphOptimizationLevel, RunOptions, Session, SessionValueInfo } from './session.js';
+
+// Decoder building blocks (compositions autodiff covers)
+export { attention, causalMask } from './attention.js';
+export type { AttentionOptions, CausalMaskOptions } from './attention.js';
+export { applyRotary, rotaryTables } from './rotary-embedding.js';
+export type { RotaryTables, RotaryTablesOptions } from './rotary-embedding.js';
+export { rmsNorm } from './rms-norm.js';
+export type { RmsNormOptions } from './rms-norm.js';

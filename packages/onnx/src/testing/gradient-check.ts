@@ -86,18 +86,42 @@ export async function checkGradients(options: GradientCheckOptions): Promise<Gra
     const term = reduceSum(mul(output, weights), { keepdims: false });
     loss = loss === undefined ? term : add(loss, term);
   });
-  const lossGraph = graph.clone();
-  lossGraph.output('loss', lossGraph.tensorById((loss as Tensor).id));
-  const forwardSession = await createSession({ model: serializeGraph(lossGraph) });
-  const wrtTensors = options.wrt.map((name) => tensors[name] as Tensor);
-  const gradResult = grad({ loss: loss as Tensor, wrt: wrtTensors });
-  const backwardSession = await createSession({ model: serializeGraph(gradResult.graph) });
-  const analytic = await backwardSession.run(feeds);
+  return finiteDifferenceCheck({
+    loss: loss as Tensor,
+    wrt: options.wrt.map((name) => tensors[name] as Tensor),
+    feeds,
+    rng,
+    ...(options.step === undefined ? {} : { step: options.step }),
+    ...(options.maxElementsPerInput === undefined ? {} : { maxElementsPerInput: options.maxElementsPerInput }),
+  });
+}
 
+export interface FiniteDifferenceOptions {
+  /** Scalar loss in a builder graph. */
+  loss: Tensor;
+  /** Graph inputs to check (float64 or float32). */
+  wrt: readonly Tensor[];
+  /** Values for every graph input; the wrt entries are perturbed in place and restored. */
+  feeds: Record<string, TensorValue>;
+  rng: Rng;
+  step?: number;
+  maxElementsPerInput?: number;
+}
+
+/** Compares `grad()` of `loss` with central differences of the loss, both run in ONNX Runtime. */
+export async function finiteDifferenceCheck(options: FiniteDifferenceOptions): Promise<GradientCheckReport> {
+  const { loss, wrt, feeds, rng } = options;
+  const lossGraph = loss.graph.clone();
+  lossGraph.output('loss', lossGraph.tensorById(loss.id));
+  const gradResult = grad({ loss, wrt, lossName: 'loss_value' });
+  const forwardSession = await createSession({ model: serializeGraph(lossGraph) });
+  const backwardSession = await createSession({ model: serializeGraph(gradResult.graph) });
   const report: GradientCheckReport = { maxRelativeError: 0, perInput: {}, backwardNodes: gradResult.graph.nodeCount };
   try {
-    for (const [position, name] of options.wrt.entries()) {
-      const value = options.inputs[name] as TensorValue;
+    const analytic = await backwardSession.run(feeds);
+    for (const [position, tensor] of wrt.entries()) {
+      const name = tensor.name;
+      const value = feeds[name] as TensorValue;
       const data = value.data as Float64Array | Float32Array;
       const step = options.step ?? (value.dtype === 'float64' ? 1e-6 : 1e-2);
       const gradient = analytic[gradResult.gradientNames[position] as string] as TensorValue;
