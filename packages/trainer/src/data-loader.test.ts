@@ -4,7 +4,13 @@ import { createDataLoader } from './data-loader.js';
 
 const drain = (loader: ReturnType<typeof createDataLoader>) => {
   const out = [];
-  for (let batch = loader.next(); batch !== undefined; batch = loader.next()) out.push(batch);
+  for (;;) {
+    const more = loader.hasNext();
+    const batch = loader.next();
+    expect(batch !== undefined).toBe(more);
+    if (batch === undefined) break;
+    out.push(batch);
+  }
   return out;
 };
 

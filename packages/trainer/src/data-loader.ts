@@ -39,6 +39,8 @@ export interface DataLoader {
   readonly batchesPerEpoch: number;
   /** The next batch, or `undefined` once `totalEpochs` are exhausted. */
   next(): DataBatch | undefined;
+  /** Whether `next()` would return a batch. */
+  hasNext(): boolean;
   /** The order of dataset indices in `epoch`. */
   permutation(epoch: number): number[];
   getState(): DataLoaderState;
@@ -88,6 +90,10 @@ export function createDataLoader(options: DataLoaderOptions): DataLoader {
     permutation,
     getState: () => ({ ...state }),
     setState,
+    hasNext() {
+      const epoch = state.batchIndex >= batchesPerEpoch ? state.epoch + 1 : state.epoch;
+      return epoch < totalEpochs;
+    },
     next() {
       if (state.batchIndex >= batchesPerEpoch) state = { epoch: state.epoch + 1, batchIndex: 0 };
       if (state.epoch >= totalEpochs) return undefined;

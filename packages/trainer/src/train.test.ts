@@ -72,3 +72,266 @@ describe('trainIter (grpo)', () => {
     expect(seen.at(-1)).toBe('run-end');
   });
 });
+
+import { MasaError } from '@masa-rl/core';
+import { findLatestCheckpoint, verifyCheckpoint } from './checkpoint.js';
+import type { PolicyBackend, TrainSequence } from './policy-backend.js';
+import type { FakeBackend } from './test/fake-backend.js';
+
+interface Spy {
+  backend: PolicyBackend;
+  /** Every forwardBackward batch, with the current policy's log-probs at call time. */
+  calls: Array<{ sequences: readonly TrainSequence[]; currentLogprobs: number[][] }>;
+  gradNorms: number[];
+}
+
+function spy(inner: FakeBackend): Spy {
+  const calls: Spy['calls'] = [];
+  const gradNorms: number[] = [];
+  const backend: PolicyBackend = {
+    ...inner,
+    forwardBackward: async (batch, loss) => {
+      const currentLogprobs = await inner.logprobs({ sequences: batch.sequences, temperature: 1 });
+      calls.push({ sequences: batch.sequences, currentLogprobs });
+      return inner.forwardBackward(batch, loss);
+    },
+    gradNorm: async () => {
+      const norm = await inner.gradNorm();
+      gradNorms.push(norm);
+      return norm;
+    },
+  };
+  return { backend, calls, gradNorms };
+}
+
+describe('policy update semantics', () => {
+  it('uses old log-probs computed right after generation (ratio 1 on the first mini-batch) and exact token-mean weights', async () => {
+    const harness = setup({ config: makeConfig(['trainer.total_training_steps=1']), runDir: runDir(), train: learnable });
+    const probe = spy(harness.backend);
+    const events = await collect(trainIter({ ...harness.options, backend: probe.backend }));
+    const update = events.find((event) => event.type === 'update-end') as Extract<TrainEvent, { type: 'update-end' }>;
+    // 16 sequences, mini-batches of 8: the first mini-batch's micro-batches hold sequences 0..7.
+    let seen = 0;
+    let weightedAdvantage = 0;
+    let tokens = 0;
+    for (const call of probe.calls) {
+      if (seen >= 8) break;
+      call.sequences.forEach((sequence, row) => {
+        // Nothing has been updated yet: π_old = π_θ exactly.
+        expect(sequence.oldLogprobs).toEqual(call.currentLogprobs[row]);
+        weightedAdvantage += (sequence.advantage as number) * sequence.responseTokenIds.length;
+        tokens += sequence.responseTokenIds.length;
+      });
+      seen += call.sequences.length;
+    }
+    expect(seen).toBe(8);
+    expect(probe.calls.length).toBeGreaterThan(2); // the 128-token budget forces several micro-batches per mini-batch
+    // With ratio 1 and no clipping, each token's loss is −A, so the token-mean over the mini-batch is −Σ A_i n_i / Σ n_i.
+    const firstMiniLoss = -weightedAdvantage / tokens;
+    const metrics = events.find((event) => event.type === 'step-end') as Extract<TrainEvent, { type: 'step-end' }>;
+    expect(update.optimizerSteps).toBe(2);
+    // The step's pg_loss is the mean of its mini-batch losses.
+    expect(metrics.metrics['actor/pg_loss']).toBe(update.loss);
+    const lossesPerMini = miniLosses(probe);
+    expect(lossesPerMini[0]).toBeCloseTo(firstMiniLoss, 12);
+  });
+
+  it('gives the same mini-batch gradient whatever the micro-batch budget', async () => {
+    const norms = async (budget: number) => {
+      const harness = setup({
+        config: makeConfig(['trainer.total_training_steps=1', `actor_rollout_ref.actor.ppo_max_token_len_per_gpu=${budget}`]),
+        runDir: runDir(),
+        train: learnable,
+      });
+      const probe = spy(harness.backend);
+      const events = await collect(trainIter({ ...harness.options, backend: probe.backend }));
+      const update = events.find((event) => event.type === 'update-end') as Extract<TrainEvent, { type: 'update-end' }>;
+      return { probe, update, weights: harness.backend.weights() };
+    };
+    const small = await norms(128);
+    const large = await norms(100_000);
+    expect(large.update.microBatches).toBe(2);
+    expect(small.update.microBatches).toBeGreaterThan(4);
+    // The gradient norm read after the last micro-batch of a mini-batch is the whole mini-batch's.
+    const largeNorms = [large.probe.gradNorms[0], large.probe.gradNorms[1]];
+    // Find the small run's mini-batch boundaries from the sequence counts.
+    const boundaries: number[] = [];
+    let count = 0;
+    small.probe.calls.forEach((call, index) => {
+      count += call.sequences.length;
+      if (count === 8 || count === 16) boundaries.push(index);
+    });
+    expect(boundaries.length).toBe(2);
+    expect(small.probe.gradNorms[boundaries[0] as number]).toBeCloseTo(largeNorms[0] as number, 12);
+    expect(small.probe.gradNorms[boundaries[1] as number]).toBeCloseTo(largeNorms[1] as number, 12);
+    expect(small.update.loss).toBeCloseTo(large.update.loss, 12);
+    Array.from(small.weights).forEach((value, i) => expect(value).toBeCloseTo(large.weights[i] as number, 10));
+  });
+
+  it('passes the reference policy and KL settings when use_kl_loss is on', async () => {
+    const harness = setup({
+      config: makeConfig(['trainer.total_training_steps=1', 'actor_rollout_ref.actor.use_kl_loss=true', 'actor_rollout_ref.actor.kl_loss_coef=0.1']),
+      runDir: runDir(),
+      train: learnable,
+    });
+    const policies: string[] = [];
+    const backend: PolicyBackend = {
+      ...harness.backend,
+      logprobs: (batch, options) => {
+        policies.push(options?.policy ?? 'current');
+        return harness.backend.logprobs(batch, options);
+      },
+    };
+    const seenKl: Array<{ coef: number; type: string } | null> = [];
+    const result = await train({
+      ...harness.options,
+      backend: {
+        ...backend,
+        forwardBackward: (batch, loss) => {
+          if (loss.kind === 'policy') seenKl.push(loss.kl);
+          // At the first step π_θ = π_ref before any update: the reference log-probs equal the old ones.
+          for (const sequence of batch.sequences) expect(sequence.refLogprobs?.length).toBe(sequence.responseTokenIds.length);
+          return harness.backend.forwardBackward(batch, loss);
+        },
+      },
+    });
+    expect(new Set(policies)).toEqual(new Set(['current', 'reference']));
+    expect(seenKl[0]).toEqual({ coef: 0.1, type: 'low_var_kl' });
+    expect(result.lastMetrics?.['actor/kl_loss']).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * Σ lossWeight · (−A·ρ) over the micro-batches of each 8-sequence mini-batch of a one-step run, from what the
+ * backend received. Equals the backend's loss where no clip binds (always on the first mini-batch, ρ = 1).
+ */
+function miniLosses(probe: Spy): number[] {
+  const out: number[] = [];
+  let seen = 0;
+  let current = 0;
+  for (const call of probe.calls) {
+    for (const [row, sequence] of call.sequences.entries()) {
+      const logps = call.currentLogprobs[row] as number[];
+      sequence.responseTokenIds.forEach((_, t) => {
+        const ratio = Math.exp((logps[t] as number) - (sequence.oldLogprobs?.[t] as number));
+        current += sequence.lossWeight * -(sequence.advantage as number) * ratio;
+      });
+    }
+    seen += call.sequences.length;
+    if (seen % 8 === 0) {
+      out.push(current);
+      current = 0;
+    }
+  }
+  return out;
+}
+
+describe('numeric failures', () => {
+  const config = makeConfig(['trainer.total_training_steps=4', 'trainer.total_epochs=2', 'trainer.save_freq=2']);
+
+  async function callsAfterStep2(): Promise<{ forwardBackward: number; optimStep: number }> {
+    const harness = setup({ config, runDir: runDir(), train: learnable });
+    for await (const event of trainIter(harness.options)) {
+      if (event.type === 'step-end' && event.step === 2) return { ...harness.backend.counters };
+    }
+    throw new Error('no step 2');
+  }
+
+  for (const fault of ['nanLossAtCall', 'nanGradAtCall'] as const) {
+    it(`stops with NUMERIC_INSTABILITY naming the step and micro-batch (${fault}), touching no weights`, async () => {
+      const before = await callsAfterStep2();
+      const dir = runDir();
+      const harness = setup({ config, runDir: dir, train: learnable, faults: { [fault]: before.forwardBackward + 2 } });
+      let weightsAtStep2: number[] = [];
+      let error: unknown;
+      try {
+        for await (const event of trainIter(harness.options)) {
+          if (event.type === 'step-end' && event.step === 2) weightsAtStep2 = Array.from(harness.backend.weights());
+        }
+      } catch (caught: unknown) {
+        error = caught;
+      }
+      expect(MasaError.hasCode(error, 'NUMERIC_INSTABILITY')).toBe(true);
+      const message = (error as Error).message;
+      expect(message).toMatch(/^step 3, policy update, mini-batch 1\/2, micro-batch 2\/\d+: /);
+      expect(message).toContain(fault === 'nanLossAtCall' ? 'the loss is NaN' : 'the gradient norm is NaN');
+      expect((error as MasaError).details).toMatchObject({ step: 3, miniBatch: 1, microBatch: 2 });
+      // optimStep was never called in step 3 and the weights are those of step 2.
+      expect(harness.backend.counters.optimStep).toBe(before.optimStep);
+      expect(Array.from(harness.backend.weights())).toEqual(weightsAtStep2);
+      // The last checkpoint is intact, and resuming from it works.
+      const latest = await findLatestCheckpoint(join(dir, 'checkpoints'));
+      expect(latest?.step).toBe(2);
+      expect((await verifyCheckpoint(latest?.path as string)).ok).toBe(true);
+      const resumed = setup({ config, runDir: dir, train: learnable });
+      expect((await train(resumed.options)).step).toBe(4);
+    });
+  }
+
+  it('rejects non-finite old log-probs with the step and sequence', async () => {
+    const harness = setup({ config: makeConfig(['trainer.total_training_steps=1']), runDir: runDir(), train: learnable });
+    const backend: PolicyBackend = {
+      ...harness.backend,
+      logprobs: async (batch) => batch.sequences.map((sequence, i) => sequence.responseTokenIds.map((_, t) => (i === 1 && t === 2 ? Number.NEGATIVE_INFINITY : -1))),
+    };
+    await expect(train({ ...harness.options, backend })).rejects.toThrow(/step 1: the current policy gives log-prob -Infinity to token 2 of sequence 1/);
+    expect(harness.backend.counters.optimStep).toBe(0);
+  });
+});
+
+describe('validation, abort and configuration errors', () => {
+  it('validates before training, every test_freq steps and at the last step, without changing training', async () => {
+    const validation = [{ name: 'val', problems: makeProblems(['easy', 'easy', 'hard'], 100) }];
+    const withVal = setup({
+      config: makeConfig(['trainer.total_training_steps=3', 'trainer.total_epochs=2', 'trainer.test_freq=2', 'trainer.val_before_train=true']),
+      runDir: runDir(),
+      train: learnable,
+      validation,
+    });
+    const events = await collect(trainIter(withVal.options));
+    const validations = events.filter((event) => event.type === 'validation-end') as Array<Extract<TrainEvent, { type: 'validation-end' }>>;
+    expect(validations.map((event) => event.step)).toEqual([0, 2, 3]);
+    // 2 of 3 validation problems are always solved.
+    expect(validations[0]?.metrics).toEqual({ 'val-core/val/reward/mean@1': 2 / 3 });
+    const valCall = withVal.engine.calls[0];
+    expect(valCall?.requests[0]).toMatchObject({ n: 1, topP: 0.7, temperature: 1 });
+
+    const without = setup({ config: makeConfig(['trainer.total_training_steps=3', 'trainer.total_epochs=2']), runDir: runDir(), train: learnable });
+    await train(without.options);
+    expect(Array.from(withVal.backend.weights())).toEqual(Array.from(without.backend.weights()));
+  });
+
+  it('stops at the next step boundary when aborted', async () => {
+    const controller = new AbortController();
+    const harness = setup({ config: makeConfig(['trainer.total_training_steps=2']), runDir: runDir(), train: learnable });
+    await expect(
+      train({
+        ...harness.options,
+        signal: controller.signal,
+        onEvent: (event) => {
+          if (event.type === 'step-end') controller.abort();
+        },
+      }),
+    ).rejects.toSatisfy((error: unknown) => MasaError.hasCode(error, 'ABORTED'));
+    expect(harness.engine.calls.length).toBe(1);
+  });
+
+  it('rejects a MASA algorithm without a meta branch before any generation', async () => {
+    const harness = setup({ config: makeConfig(['algorithm.name=masa']), runDir: runDir(), train: learnable });
+    await expect(trainIter(harness.options).next()).rejects.toSatisfy((error: unknown) => MasaError.hasCode(error, 'CONFIG_INVALID'));
+    expect(harness.engine.calls.length).toBe(0);
+  });
+
+  it('clamps total_training_steps to the data and says so', async () => {
+    const harness = setup({ config: makeConfig(['trainer.total_training_steps=5']), runDir: runDir(), train: learnable });
+    const result = await train(harness.options);
+    expect(result.step).toBe(2);
+    expect(result.reason).toBe('completed');
+    expect(result.warnings.map((warning) => warning.code)).toEqual(['steps-clamped']);
+  });
+
+  it('fails on a prompt longer than max_prompt_length, naming the problem', async () => {
+    const harness = setup({ config: makeConfig(['data.max_prompt_length=8']), runDir: runDir(), train: learnable });
+    await expect(train(harness.options)).rejects.toThrow(/problem learnable-\d+ of arith: its solution prompt has \d+ tokens, more than data.max_prompt_length = 8/);
+  });
+});

@@ -183,7 +183,11 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
     dropLast: config.data.drop_last,
     totalEpochs: trainerConfig.total_epochs,
   });
-  const totalSteps = trainerConfig.total_training_steps ?? loader.batchesPerEpoch * trainerConfig.total_epochs;
+  const availableBatches = loader.batchesPerEpoch * trainerConfig.total_epochs;
+  // Without dynamic sampling every step takes one batch, so there are at most `availableBatches` steps.
+  const totalSteps = config.algorithm.filter_groups.enable
+    ? (trainerConfig.total_training_steps ?? availableBatches)
+    : Math.min(trainerConfig.total_training_steps ?? availableBatches, availableBatches);
   const schedule = createLrScheduleFromConfig(config, totalSteps);
   const rng = createRng(trainerConfig.seed);
   const runFolder: RunFolder = createRunFolder({ dir: options.runDir ?? trainerConfig.default_local_dir });
@@ -264,6 +268,15 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
     engine: engine.name,
     backend: backend.name,
   };
+
+  if (!config.algorithm.filter_groups.enable && trainerConfig.total_training_steps !== null && trainerConfig.total_training_steps > availableBatches) {
+    yield note({
+      type: 'warning',
+      step: startStep,
+      code: 'steps-clamped',
+      message: `trainer.total_training_steps = ${trainerConfig.total_training_steps} but ${trainerConfig.total_epochs} epoch(s) of ${loader.batchesPerEpoch} batches give only ${availableBatches} steps; training ${availableBatches} steps (raise trainer.total_epochs for more)`,
+    });
+  }
 
   // ---- validation ----
   async function* validate(step: number): AsyncGenerator<TrainEvent, Record<string, number>> {
@@ -442,7 +455,7 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
     }
 
     step = current;
-    const isLast = step === totalSteps || collected.exhausted;
+    const isLast = step === totalSteps || !loader.hasNext();
     if (trainerConfig.test_freq > 0 && validation.length > 0 && (step % trainerConfig.test_freq === 0 || isLast)) {
       const valStarted = now();
       Object.assign(metrics, yield* validate(step));
@@ -479,7 +492,7 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
       yield { type: 'checkpoint-saved', step, path: saved.path, removed: saved.removed, ms: now() - saveStarted };
     }
     yield { type: 'step-end', step, metrics };
-    if (collected.exhausted && step < totalSteps) {
+    if (isLast && step < totalSteps) {
       reason = 'data-exhausted';
       break;
     }

@@ -18,13 +18,17 @@ import type { TrainOptions } from '../train.js';
 
 export type Difficulty = 'easy' | 'hard' | 'mixed' | 'learnable';
 
-export function makeProblems(kinds: readonly Difficulty[]): Problem[] {
-  return kinds.map((kind, i) => ({
-    id: `${kind}-${i}`,
-    question: `Compute ${i} + ${i + 3}.`,
-    answer: String(2 * i + 3),
-    meta: { kind },
-  }));
+/** Problems `kind-i` with question `Compute i + (i+3).`; `start` shifts i so that two sets never share a question. */
+export function makeProblems(kinds: readonly Difficulty[], start = 0): Problem[] {
+  return kinds.map((kind, index) => {
+    const i = start + index;
+    return {
+      id: `${kind}-${i}`,
+      question: `Compute ${i} + ${i + 3}.`,
+      answer: String(2 * i + 3),
+      meta: { kind },
+    };
+  });
 }
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
