@@ -108,7 +108,13 @@ describe('selectHubDataFiles', () => {
   });
 
   it('asks for --split when several splits remain and lists files for a bad --config', () => {
-    expect(() => selectHubDataFiles(['data/train.parquet', 'data/test.parquet'], { datasetId: id })).toThrow('pass --split');
+    expect(() => selectHubDataFiles(['data/train.parquet', 'data/test.parquet'], { datasetId: id })).toThrow('pass a --split');
+    expect(() => selectHubDataFiles(['data/train.parquet', 'data/test.parquet'], { datasetId: id, split: 'validation' })).toThrow('data/test.parquet, data/train.parquet');
+    // one file, or one set of shards, serves any split name
+    expect(selectHubDataFiles(['deepscaler.json', 'README.md'], { datasetId: id, split: 'train' }).map((file) => file.path)).toEqual(['deepscaler.json']);
+    expect(
+      selectHubDataFiles(['en/part-00000-of-00002.parquet', 'en/part-00001-of-00002.parquet'], { datasetId: id, split: 'test' }).map((file) => file.path),
+    ).toEqual(['en/part-00000-of-00002.parquet', 'en/part-00001-of-00002.parquet']);
     expect(() => selectHubDataFiles(['a/test.parquet'], { datasetId: id, config: 'b' })).toThrow('its data files are: a/test.parquet');
     expect(() => selectHubDataFiles(['README.md'], { datasetId: id })).toThrow('refs/convert/parquet');
   });

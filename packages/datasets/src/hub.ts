@@ -17,8 +17,8 @@ export interface HubDatasetOptions {
    */
   config?: string;
   /**
-   * Split: keeps files whose folder or name is the split (`test`, `train-00000-of-00002.parquet`, …);
-   * a dataset with a single data file needs none.
+   * Split: keeps files whose folder or name is the split (`test`, `train-00000-of-00002.parquet`, …).
+   * When no file names it, a dataset with a single data file (or one set of shards) is used as is.
    * @default none (an error if several data files remain)
    */
   split?: string;
@@ -118,18 +118,15 @@ export function selectHubDataFiles(paths: readonly string[], options: { datasetI
   }
   if (split !== undefined) {
     const matching = candidates.filter((file) => hasToken(file.path, split));
+    // No file names the split: a dataset published as one file (or one set of shards) has only
+    // that split, so keep the candidates; several distinct files are rejected below.
     if (matching.length > 0) candidates = matching;
-    else if (candidates.length > 1) {
-      throw new MasaError('ARGUMENT_INVALID', `no data file of ${datasetId} matches --split ${split}; its data files are: ${listing}`, {
-        details: { datasetId, split, files: all.map((file) => file.path) },
-      });
-    }
   }
   const best = Math.min(...candidates.map((file) => FORMAT_RANK[file.format]));
   candidates = candidates.filter((file) => FORMAT_RANK[file.format] === best).sort((a, b) => (a.path < b.path ? -1 : 1));
   const folders = new Set(candidates.map((file) => file.path.replace(/-\d{5}-of-\d{5}/, '').replace(/\/\d+\.[a-z]+$/, '')));
   if (folders.size > 1) {
-    throw new MasaError('ARGUMENT_INVALID', `several data files of ${datasetId} match (${candidates.map((file) => file.path).join(', ')}): pass --split and/or --config to choose one`, {
+    throw new MasaError('ARGUMENT_INVALID', `several data files of ${datasetId} match (${candidates.map((file) => file.path).join(', ')}): pass a --split and/or --config that names one of them`, {
       details: { datasetId, files: candidates.map((file) => file.path) },
     });
   }
