@@ -79,6 +79,11 @@ describe('masa data show', () => {
     );
     const { out } = await run(['show', 'gpqa_diamond', '--gpqa-csv', 'gpqa.csv', '--parity', '--json']);
     expect(JSON.parse(out.trim())).toMatchObject({ id: 'recA', answer: 'D', choices: [{ text: 'no2' }, { text: 'no1' }, { text: 'no3' }, { text: 'yes' }] });
+    const { err } = await run(['prepare', '--gpqa-csv', 'gpqa.csv', '--output', 'gpqa.jsonl']);
+    expect(err).toContain('per-question shuffle');
+    const prepared = JSON.parse(readFileSync(join(cwd, 'gpqa.jsonl'), 'utf8').trim()) as { id: string; answer: string; choices: { label: string; text: string }[] };
+    expect(prepared.id).toBe('recA');
+    expect(prepared.choices.find((choice) => choice.label === prepared.answer)?.text).toBe('yes');
   });
 });
 
