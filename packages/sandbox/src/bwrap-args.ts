@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -39,6 +40,24 @@ export async function readHostLayout(): Promise<HostLayout> {
   return layout;
 }
 
+/** Options this bubblewrap knows, read from `bwrap --help` (older releases lack some). */
+export interface BwrapFeatures {
+  /** `--size` for tmpfs mounts (bubblewrap 0.7.0+). */
+  size: boolean;
+}
+
+/** Reads `bwrap --help` once; a bubblewrap that does not start is assumed current (its run fails anyway). */
+export function readBwrapFeatures(bwrapPath: string): Promise<BwrapFeatures> {
+  return new Promise((resolve) => {
+    let help = '';
+    const child = spawn(bwrapPath, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (help += chunk));
+    child.stderr.resume();
+    child.on('error', () => resolve({ size: true }));
+    child.on('close', () => resolve({ size: help === '' || /--size\b/.test(help) }));
+  });
+}
+
 /** Everything {@link buildBwrapArgs} needs. */
 export interface BwrapPlan {
   /**
@@ -56,8 +75,11 @@ export interface BwrapPlan {
   hostScript: string;
   /** The program's folder inside the sandbox (a size-capped tmpfs). */
   workDir: string;
-  /** Size cap of each writable tmpfs (workDir, /tmp, /dev/shm), in bytes. */
-  tmpfsBytes: number;
+  /**
+   * Size cap of each writable tmpfs (workDir, /tmp, /dev/shm), in bytes, or
+   * null for a bubblewrap without `--size` (before 0.7.0): then uncapped.
+   */
+  tmpfsBytes: number | null;
   /** The command run inside: interpreter, flags, bootstrap. */
   command: readonly string[];
 }
@@ -109,7 +131,7 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   mount(['--proc'], '/proc');
   mount(['--dev'], '/dev');
   const tmpfs = (mode: string, destination: string): void =>
-    mount(['--perms', mode, '--size', String(plan.tmpfsBytes), '--tmpfs'], destination);
+    mount(['--perms', mode, ...(plan.tmpfsBytes === null ? [] : ['--size', String(plan.tmpfsBytes)]), '--tmpfs'], destination);
   tmpfs('1777', '/dev/shm');
   tmpfs('1777', '/tmp');
   tmpfs('0777', plan.workDir);

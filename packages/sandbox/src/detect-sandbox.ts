@@ -122,6 +122,7 @@ function describeGaps(guarantees: SandboxGuarantees, outcome: ExecuteOutcome): s
   if (!guarantees.processes) gaps.push(`process count NOT capped (${outcome.report.uidKept ?? 'the program runs as root'})`);
   if (!guarantees.cleanup) gaps.push('processes that leave the session may survive');
   if (!guarantees.namespaces) gaps.push(`no seccomp filter (${outcome.report.seccompOff ?? 'unknown'})`);
+  if (guarantees.filesystem && !outcome.tmpfsCapped) gaps.push('writable tmpfs NOT size-capped (bubblewrap older than 0.7.0 has no --size)');
   return gaps;
 }
 

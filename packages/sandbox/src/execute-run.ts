@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MasaError } from '@masa-rl/core';
 import { BOOTSTRAP_SOURCE, parseBootstrapReport, type BootstrapConfig, type BootstrapReport } from './bootstrap-source.js';
-import { buildBwrapArgs, readHostLayout, SANDBOX_ENV, type HostLayout } from './bwrap-args.js';
+import { buildBwrapArgs, readBwrapFeatures, readHostLayout, SANDBOX_ENV, type BwrapFeatures, type HostLayout } from './bwrap-args.js';
 import { classifyRun, decodeWrapperExit, type KillReason, type RunStatus } from './classify-run.js';
 import { reapRun } from './process-reaper.js';
 import type { PythonFacts } from './python-facts.js';
@@ -54,6 +54,8 @@ export interface ExecutePlan {
 export interface ExecuteOutcome {
   result: RunPythonResult;
   report: BootstrapReport;
+  /** bubblewrap only: the writable tmpfs mounts had a size cap. */
+  tmpfsCapped: boolean;
 }
 
 /** Where the program lives inside the bubblewrap sandbox. */
@@ -78,6 +80,17 @@ function getHostFacts(): Promise<HostFacts> {
     return { privileged: process.getuid?.() === 0, layout, uids: createUidAllocator(maps) };
   })();
   return hostFacts;
+}
+
+const bwrapFeatures = new Map<string, Promise<BwrapFeatures>>();
+
+function getBwrapFeatures(bwrapPath: string): Promise<BwrapFeatures> {
+  let features = bwrapFeatures.get(bwrapPath);
+  if (features === undefined) {
+    features = readBwrapFeatures(bwrapPath);
+    bwrapFeatures.set(bwrapPath, features);
+  }
+  return features;
 }
 
 const seccompHex = new Map<string, string>();
@@ -105,7 +118,7 @@ function emptyReport(): BootstrapReport {
 export async function executeRun(plan: ExecutePlan): Promise<ExecuteOutcome> {
   if (plan.signal?.aborted) {
     const result: RunPythonResult = { status: 'killed', exitCode: null, signal: null, stdout: '', stderr: '', wallMs: 0, isolation: plan.isolation };
-    return { result, report: emptyReport() };
+    return { result, report: emptyReport(), tmpfsCapped: false };
   }
   const host = await getHostFacts();
   const tempDir = await mkdtemp(join(plan.tmpRoot, 'masa-sandbox-'));
@@ -137,7 +150,8 @@ export async function executeRun(plan: ExecutePlan): Promise<ExecuteOutcome> {
     const command = [plan.facts.executable, '-I', '-S', '-c', BOOTSTRAP_SOURCE, JSON.stringify(config)];
     // Processes are found by uid only when the uid is private to this run.
     const reapUid = uid >= 0 && uid !== NOBODY ? uid : -1;
-    return await spawnAndCapture(plan, host, { command, tempDir, hostScript, uid: reapUid });
+    const tmpfsBytes = plan.isolation === 'bwrap' && (await getBwrapFeatures(plan.bwrapPath)).size ? Math.max(2 * plan.maxFileBytes, 1 << 20) : null;
+    return await spawnAndCapture(plan, host, { command, tempDir, hostScript, uid: reapUid, tmpfsBytes });
   } finally {
     await rm(tempDir, { recursive: true, force: true, maxRetries: 3 });
   }
@@ -149,6 +163,8 @@ interface SpawnInputs {
   hostScript: string;
   /** The run's private uid for reaping, or -1. */
   uid: number;
+  /** bubblewrap tmpfs cap, or null when this bubblewrap cannot cap it. */
+  tmpfsBytes: number | null;
 }
 
 function spawnAndCapture(plan: ExecutePlan, host: HostFacts, inputs: SpawnInputs): Promise<ExecuteOutcome> {
@@ -162,7 +178,7 @@ function spawnAndCapture(plan: ExecutePlan, host: HostFacts, inputs: SpawnInputs
         pythonPaths: plan.facts.paths,
         hostScript: inputs.hostScript,
         workDir: SANDBOX_WORK_DIR,
-        tmpfsBytes: Math.max(2 * plan.maxFileBytes, 1 << 20),
+        tmpfsBytes: inputs.tmpfsBytes,
         command: inputs.command,
       })
     : pythonArgs;
@@ -305,7 +321,7 @@ function spawnAndCapture(plan: ExecutePlan, host: HostFacts, inputs: SpawnInputs
         wallMs,
         isolation: plan.isolation,
       };
-      resolve({ result, report });
+      resolve({ result, report, tmpfsCapped: bwrap && inputs.tmpfsBytes !== null });
     }
   });
 }
