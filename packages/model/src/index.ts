@@ -1,0 +1,43 @@
+export { ARCHITECTURE_CLASS, computeInverseFrequencies, createModelConfigJson, parseModelConfig, readModelConfig } from './config.js';
+export type { Architecture, BiasConfig, ModelConfig, ModelConfigJsonOptions, RopeConfig } from './config.js';
+export {
+  bf16BitsToF32Bits,
+  bf16BitsToNumber,
+  f16BitsToF32Bits,
+  f16BitsToNumber,
+  f32BitsToBf16Bits,
+  f32BitsToF16Bits,
+  f64ToBf16Bits,
+  f64ToF16Bits,
+} from './half-precision.js';
+export { dtypeBytes, readSafetensorsHeader, readTensorInto, writeSafetensors } from './safetensors.js';
+export type {
+  FloatArray,
+  FloatDtype,
+  ReadTensorOptions,
+  SafetensorsDtype,
+  SafetensorsEntry,
+  SafetensorsHeader,
+  TensorToWrite,
+  WriteSafetensorsOptions,
+} from './safetensors.js';
+export {
+  SAFETENSORS_FILE,
+  SAFETENSORS_INDEX_FILE,
+  TOKENIZER_FILES,
+  loadModel,
+  openCheckpoint,
+  saveModel,
+} from './checkpoint.js';
+export type { Checkpoint, LoadModelOptions, LoadedModel, SaveModelOptions, WeightDtype, WeightMap } from './checkpoint.js';
+export {
+  PROJECTION_MODULES,
+  countParameters,
+  listParameters,
+  projectionHasBias,
+  projectionPrefix,
+  projectionShape,
+} from './parameters.js';
+export type { ParameterKind, ParameterSpec, ProjectionModule } from './parameters.js';
+export { createRandomModel } from './random-model.js';
+export type { RandomModel, RandomModelOptions } from './random-model.js';
