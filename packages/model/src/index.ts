@@ -41,3 +41,5 @@ export {
 export type { ParameterKind, ParameterSpec, ProjectionModule } from './parameters.js';
 export { createRandomModel } from './random-model.js';
 export type { RandomModel, RandomModelOptions } from './random-model.js';
+export { loadTokenizer } from './tokenizer.js';
+export type { ChatMessage, ChatTemplateOptions, LoadTokenizerOptions, Tokenizer } from './tokenizer.js';
