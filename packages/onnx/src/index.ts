@@ -111,3 +111,9 @@ export { applyRotary, rotaryTables } from './rotary-embedding.js';
 export type { RotaryTables, RotaryTablesOptions } from './rotary-embedding.js';
 export { rmsNorm } from './rms-norm.js';
 export type { RmsNormOptions } from './rms-norm.js';
+
+// Optimizer
+export { createAdamW } from './adamw.js';
+export type { AdamW, AdamWOptions, AdamWState, AdamWStepOptions, AdamWStepResult } from './adamw.js';
+export { saveModel } from './model-file.js';
+export type { SaveModelOptions } from './model-file.js';

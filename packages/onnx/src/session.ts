@@ -62,8 +62,8 @@ export interface CreateSessionOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Test seams. */
   _internal?: {
-    /** Replaces the dynamic import of onnxruntime-node. */
-    loadRuntime?: () => Promise<OrtModule>;
+    /** Replaces the dynamic import of onnxruntime-node (returns the module; typed loosely so no ORT type leaks). */
+    loadRuntime?: () => Promise<unknown>;
     /** Replaces the check for the CUDA provider library files. */
     cudaProviderPresent?: () => boolean;
   };
@@ -182,7 +182,7 @@ export async function createSession(options: CreateSessionOptions): Promise<Sess
 
   let ort: OrtModule;
   try {
-    ort = await (_internal.loadRuntime ?? defaultLoadRuntime)();
+    ort = (await (_internal.loadRuntime ?? defaultLoadRuntime)()) as OrtModule;
   } catch (error: unknown) {
     throw new MasaError(
       'RUNTIME_UNAVAILABLE',
@@ -208,11 +208,11 @@ export async function createSession(options: CreateSessionOptions): Promise<Sess
       : ort.InferenceSession.create(modelSource, sessionOptions);
   };
 
+  if (typeof modelSource === 'string' && !existsSync(modelSource)) {
+    throw new MasaError('FILE_NOT_FOUND', `model file ${modelSource} does not exist: check the path (relative paths resolve from ${process.cwd()})`);
+  }
   const loadError = (error: unknown): MasaError => {
     const text = error instanceof Error ? error.message : String(error);
-    if (typeof modelSource === 'string' && /no such file|does not exist|ENOENT|Load model from .* failed/i.test(text)) {
-      return new MasaError('FILE_NOT_FOUND', `could not load model file ${modelSource}: ${text}`, { cause: error });
-    }
     return new MasaError(
       'MODEL_LOAD_FAILED',
       `onnxruntime rejected the model${typeof modelSource === 'string' ? ` ${modelSource}` : ''}: ${text}`,
