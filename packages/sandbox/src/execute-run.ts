@@ -197,6 +197,8 @@ function spawnAndCapture(plan: ExecutePlan, host: HostFacts, inputs: SpawnInputs
     const stderr: Buffer[] = [];
     const status: Buffer[] = [];
     let outputBytes = 0;
+    // Also set when the excess arrives after the main process exited (the tail of a pipe).
+    let outputExceeded = false;
     let killReason: KillReason | null = null;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     let reaping: Promise<unknown> = Promise.resolve();
@@ -228,11 +230,12 @@ function spawnAndCapture(plan: ExecutePlan, host: HostFacts, inputs: SpawnInputs
     };
 
     const capture = (into: Buffer[]) => (chunk: Buffer) => {
-      if (killReason !== null) return;
+      if (killReason !== null || outputExceeded) return;
       const room = plan.maxOutputBytes - outputBytes;
       if (chunk.length > room) {
         if (room > 0) into.push(chunk.subarray(0, room));
         outputBytes = plan.maxOutputBytes;
+        outputExceeded = true;
         stop('output-limit');
         return;
       }
@@ -313,7 +316,7 @@ function spawnAndCapture(plan: ExecutePlan, host: HostFacts, inputs: SpawnInputs
         return;
       }
       const result: RunPythonResult = {
-        status: classifyRun({ killReason, exitCode, signal, stderr: stderrText }),
+        status: classifyRun({ killReason: killReason ?? (outputExceeded ? 'output-limit' : null), exitCode, signal, stderr: stderrText }),
         exitCode,
         signal,
         stdout: Buffer.concat(stdout).toString('utf8'),
