@@ -187,10 +187,18 @@ const masaSchema = z.strictObject({
   cutoff_factor: positive().default(2),
   /** Base of the pass-rate score `base^|p − pass_rate/8|`. */
   difficulty_base: z.number().gt(0).lt(1).default(0.01),
-  /** Length-score bounds: `inclusive` (paper equation) or `strict` (reference code). */
-  length_bounds: z.enum(['inclusive', 'strict']).default('inclusive'),
-  /** Meta prompt and parsing exactly as the reference (L = max_prompt_length, extractor quirks). */
+  /** Length-score bounds: `inclusive` (paper equation) or `strict` (reference code); `null`: strict in parity mode, else inclusive. */
+  length_bounds: z.enum(['inclusive', 'strict']).nullable().default(null),
+  /**
+   * Reference behaviour of the meta branch: meta prompt artefacts and range
+   * bound, the reference extractor's quirks, strict length bounds, notions
+   * filtered against the whole meta prompt (case-sensitive).
+   */
   parity: z.boolean().default(false),
+  /** Upper end L of the `solution_length` range in the meta prompt; `null`: `data.max_response_length` (parity: `data.max_prompt_length`, as the reference). */
+  solution_length_max: positiveInt().nullable().default(null),
+  /** Meta prompt layout: `reference` (system line + instructions + keys + `Problem: `) or `tiny` (`Meta: ` + solution prompt, the embedded tiny task). */
+  meta_prompt_template: z.enum(['reference', 'tiny']).default('reference'),
   /**
    * Count `ppo_mini_batch_size` in prompts × `rollout.n` sequences as verl
    * does, which gives MASA batches (solutions + meta rows) more than one

@@ -56,5 +56,7 @@ export type { GroupRequest, PromptBuilder, PromptInput, RequestDefaults, Rollout
 export { collectSolutionGroups, createSolutionAlgorithm, splitByVariance, verlMiniBatchSize } from './algorithm.js';
 export type { CollectedStep, StepAlgorithm, StepContext, TrainDataset } from './algorithm.js';
 export type { RolloutBranch, StepMetrics, TrainEvent, TrainEventType } from './events.js';
-export { train, trainIter } from './train.js';
+export { createAlgorithm, train, trainIter } from './train.js';
 export type { AlgorithmFactory, TrainOptions, TrainResult } from './train.js';
+export { createMasaAlgorithm, defaultMetaPromptBuilder, isMasaAlgorithm, META_UID_SUFFIX } from './masa.js';
+export type { MasaOptions, MetaPromptBuilder } from './masa.js';

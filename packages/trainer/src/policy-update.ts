@@ -8,7 +8,7 @@
 import { MasaError, type Rng } from '@masa-rl/core';
 import { computeAdvantages } from '@masa-rl/grpo-loss';
 import { computeLossWeights, splitIntoChunks, splitMicroBatches } from './batching.js';
-import type { TrainerConfig } from './config-schema.js';
+import type { LossAggMode, TrainerConfig } from './config-schema.js';
 import type { LossSpec, PolicyBackend, PolicySequence, TrainSequence } from './policy-backend.js';
 
 /** A sequence going into the update, with its GRPO group. */
@@ -113,6 +113,10 @@ export interface PolicyUpdateOptions {
   rng: Rng;
   /** Names the phase in errors. @default 'policy update' */
   phase?: string;
+  /** Overrides `actor.loss_agg_mode` (behaviour cloning uses `token-mean`). */
+  lossAggMode?: LossAggMode;
+  /** Overrides `actor.ppo_epochs`. */
+  epochs?: number;
 }
 
 export interface PolicyUpdateResult {
@@ -138,11 +142,13 @@ export interface PolicyUpdateResult {
 export async function runPolicyUpdate(options: PolicyUpdateOptions): Promise<PolicyUpdateResult> {
   const { backend, config, sequences, loss, miniBatchSize, lr, step, rng, phase = 'policy update' } = options;
   const actor = config.actor_rollout_ref.actor;
+  const lossAggMode = options.lossAggMode ?? actor.loss_agg_mode;
+  const epochs = options.epochs ?? actor.ppo_epochs;
   const maxGradNorm = options.maxGradNorm ?? actor.grad_clip;
   const result: PolicyUpdateResult = { optimizerSteps: 0, skippedSteps: 0, microBatches: 0, losses: [], gradNorms: [], metrics: {} };
   const metricSums = new Map<string, number>();
   let metricTokens = 0;
-  for (let epoch = 0; epoch < actor.ppo_epochs; epoch++) {
+  for (let epoch = 0; epoch < epochs; epoch++) {
     const order = Array.from({ length: sequences.length }, (_, i) => i);
     if (actor.shuffle) rng.shuffle(order);
     const minis = splitIntoChunks(order.length, miniBatchSize).map((chunk) => chunk.map((i) => order[i] as number));
@@ -150,7 +156,7 @@ export async function runPolicyUpdate(options: PolicyUpdateOptions): Promise<Pol
       const mini = (minis[m] as number[]).map((index) => sequences[index] as Omit<TrainSequence, 'lossWeight'>);
       const weights = computeLossWeights({
         responseLengths: mini.map((sequence) => sequence.responseTokenIds.length),
-        mode: actor.loss_agg_mode,
+        mode: lossAggMode,
         normLength: config.data.max_response_length,
       });
       const micros = splitMicroBatches({
@@ -161,7 +167,7 @@ export async function runPolicyUpdate(options: PolicyUpdateOptions): Promise<Pol
       });
       let miniLoss = 0;
       const where = (j: number): string =>
-        `step ${step}, ${phase}, mini-batch ${m + 1}/${minis.length}${actor.ppo_epochs > 1 ? ` (ppo epoch ${epoch + 1})` : ''}, micro-batch ${j + 1}/${micros.length}`;
+        `step ${step}, ${phase}, mini-batch ${m + 1}/${minis.length}${epochs > 1 ? ` (ppo epoch ${epoch + 1})` : ''}, micro-batch ${j + 1}/${micros.length}`;
       for (let j = 0; j < micros.length; j++) {
         const indices = micros[j] as number[];
         const batch = indices.map((i): TrainSequence => ({ ...(mini[i] as Omit<TrainSequence, 'lossWeight'>), lossWeight: weights[i] as number }));

@@ -99,7 +99,8 @@ export function validationSampling(config: TrainerConfig): SamplingSettings {
 const emptyReward = (): RewardValue => ({ score: 0, acc: 0, extra: {} });
 
 /**
- * Samples every group request in one engine call and yields `rollout-end`.
+ * Samples every group request in one engine call and yields one
+ * `rollout-end` per branch (solution, meta) present.
  * Checks the engine's answer (one result per request, `n` samples each, the
  * prompt within `data.max_prompt_length`).
  *
@@ -136,8 +137,7 @@ export async function* generateGroups(
   }
   const byId = new Map(results.map((result) => [result.requestId, result]));
   const maxPrompt = config.data.max_prompt_length;
-  let tokens = 0;
-  let sequences = 0;
+  const perBranch = new Map<RolloutGroup['branch'], { requests: number; sequences: number; tokens: number }>();
   const groups = requests.map((request): RolloutGroup => {
     const result = byId.get(request.uid);
     if (result === undefined || result.samples.length !== request.n) {
@@ -154,9 +154,12 @@ export async function* generateGroups(
         { details: { step, problemId: request.problem.id, promptTokens: result.promptTokenIds.length } },
       );
     }
+    const counts = perBranch.get(request.branch) ?? { requests: 0, sequences: 0, tokens: 0 };
+    perBranch.set(request.branch, counts);
+    counts.requests += 1;
     const records = result.samples.map((sample): RolloutRecord => {
-      tokens += sample.tokenIds.length;
-      sequences += 1;
+      counts.tokens += sample.tokenIds.length;
+      counts.sequences += 1;
       return {
         promptTokenIds: result.promptTokenIds,
         responseTokenIds: sample.tokenIds,
@@ -175,8 +178,8 @@ export async function* generateGroups(
       records,
     };
   });
-  const branch = requests[0]?.branch ?? 'solution';
-  yield { type: 'rollout-end', step, round, branch, requests: requests.length, sequences, tokens, ms: now() - started };
+  const ms = now() - started;
+  for (const [branch, counts] of perBranch) yield { type: 'rollout-end', step, round, branch, ...counts, ms };
   return groups;
 }
 

@@ -316,12 +316,6 @@ describe('validation, abort and configuration errors', () => {
     expect(harness.engine.calls.length).toBe(1);
   });
 
-  it('rejects a MASA algorithm without a meta branch before any generation', async () => {
-    const harness = setup({ config: makeConfig(['algorithm.name=masa']), runDir: runDir(), train: learnable });
-    await expect(trainIter(harness.options).next()).rejects.toSatisfy((error: unknown) => MasaError.hasCode(error, 'CONFIG_INVALID'));
-    expect(harness.engine.calls.length).toBe(0);
-  });
-
   it('clamps total_training_steps to the data and says so', async () => {
     const harness = setup({ config: makeConfig(['trainer.total_training_steps=5']), runDir: runDir(), train: learnable });
     const result = await train(harness.options);

@@ -37,9 +37,10 @@ import {
   type RolloutGroup,
 } from './rollouts.js';
 import { createRunFolder, type RunFolder, type StepRecord } from './run-folder.js';
+import { createMasaAlgorithm, isMasaAlgorithm, type MasaOptions } from './masa.js';
 
-/** Builds the algorithm named in the config (the MASA family plugs in here). */
-export type AlgorithmFactory = (input: { config: TrainerConfig; train: TrainDataset }) => StepAlgorithm;
+/** Builds the algorithm named in the config. */
+export type AlgorithmFactory = (input: { config: TrainerConfig; train: TrainDataset; masa: MasaOptions }) => StepAlgorithm;
 
 export interface TrainOptions {
   /** A resolved config (`resolveConfig` / `loadConfigFile`). */
@@ -64,7 +65,9 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Millisecond clock for phase timings. @default performance.now */
   now?: () => number;
-  /** Provides algorithms beyond `grpo`/`dapo` (the MASA family). @default built-ins */
+  /** Hooks of the MASA algorithms (meta prompt builder, target tokenizer for behaviour cloning). @default {} */
+  masa?: MasaOptions;
+  /** Builds the algorithm (a seam for experiments). @default {@link createAlgorithm} */
   algorithmFactory?: AlgorithmFactory;
 }
 
@@ -97,15 +100,11 @@ function dataFingerprint(train: TrainDataset): number {
   return hashString(train.problems.map((problem) => problem.id).join('\u0000'));
 }
 
-function defaultAlgorithm({ config }: { config: TrainerConfig }): StepAlgorithm {
+/** The built-in algorithms: `grpo`, `dapo`, `masa`, `masa-efficient`, `dapo-masa`. */
+export const createAlgorithm: AlgorithmFactory = ({ config, masa }) => {
   const name = config.algorithm.name;
-  if (name === 'grpo' || name === 'dapo') return createSolutionAlgorithm(name);
-  throw new MasaError(
-    'CONFIG_INVALID',
-    `algorithm.name = ${name} needs the MASA meta branch, which this trainer build does not provide yet; use grpo or dapo, or pass algorithmFactory`,
-    { details: { algorithm: name } },
-  );
-}
+  return isMasaAlgorithm(name) ? createMasaAlgorithm({ config, masa }) : createSolutionAlgorithm(name);
+};
 
 const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
 
@@ -170,11 +169,12 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
     requestDefaults = {},
     signal,
     now = () => performance.now(),
-    algorithmFactory = defaultAlgorithm,
+    masa = {},
+    algorithmFactory = createAlgorithm,
   } = options;
   const runStarted = now();
   const trainerConfig = config.trainer;
-  const algorithm = algorithmFactory({ config, train });
+  const algorithm = algorithmFactory({ config, train, masa });
   const loader = createDataLoader({
     size: train.problems.length,
     batchSize: config.data.train_batch_size,

@@ -33,13 +33,45 @@ export function makeProblems(kinds: readonly Difficulty[], start = 0): Problem[]
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
-/** The engine: easy → always right, hard → always wrong, mixed → right on even samples, learnable → depends on the weights. */
-export function makeEngine(problems: readonly Problem[], backend: FakeBackend | undefined): ScriptedEngine {
+/** The text of a right (with the notion word `carry`) or wrong answer. */
+export function answerText(problem: Problem, correct: boolean, thinking = ''): string {
+  return correct ? `${thinking}carry. The answer is \\boxed{${problem.answer}}.` : `${thinking}The answer is \\boxed{${Number(problem.answer) + 1}}.`;
+}
+
+export interface EngineOptions {
+  /** No random `ok ` padding: every right (wrong) answer of a problem has the same text. @default false */
+  deterministic?: boolean;
+  /** The solution_length a meta rollout predicts. @default the length of the right answer */
+  predictedLength?: (problem: Problem) => number;
+}
+
+/**
+ * The engine: easy → always right, hard → always wrong, mixed → right on even samples, learnable → depends on
+ * the weights. Meta prompts (`Meta: ` + question, or the reference layout ending in `Problem: ` + question) get a compact JSON prediction: pass_rate 8
+ * (easy), 0 (hard), 4 (mixed) or a random count (learnable), notion `carry`.
+ */
+export function makeEngine(problems: readonly Problem[], backend: FakeBackend | undefined, options: EngineOptions = {}): ScriptedEngine {
   const byQuestion = new Map(problems.map((problem) => [problem.question, problem]));
+  const find = (text: string): Problem => {
+    const problem = byQuestion.get(text.split('\n\n')[0] as string);
+    if (problem === undefined) throw new Error(`unknown prompt ${text}`);
+    return problem;
+  };
   return createScriptedEngine({
     respond: ({ promptText, sampleIndex, rng }) => {
-      const problem = byQuestion.get(promptText);
-      if (problem === undefined) throw new Error(`unknown prompt ${promptText}`);
+      const metaQuestion = promptText.startsWith('Meta: ')
+        ? promptText.slice('Meta: '.length)
+        : promptText.includes('Problem: ')
+          ? (promptText.split('Problem: ').pop() as string).trim()
+          : undefined;
+      if (metaQuestion !== undefined) {
+        const problem = find(metaQuestion);
+        const kind = problem.meta?.['kind'] as Difficulty;
+        const passRate = kind === 'easy' ? 8 : kind === 'hard' ? 0 : kind === 'mixed' ? 4 : rng.int(0, 8);
+        const length = options.predictedLength?.(problem) ?? answerText(problem, true).length;
+        return `<meta>I think so.</meta>\n{"math_notion": ["carry"], "pass_rate": ${passRate}, "solution_length": ${length}}`;
+      }
+      const problem = find(promptText);
       const kind = problem.meta?.['kind'] as Difficulty;
       let correct: boolean;
       if (kind === 'easy') correct = true;
@@ -49,9 +81,8 @@ export function makeEngine(problems: readonly Problem[], backend: FakeBackend | 
         const w = backend?.weights() ?? new Float64Array(8);
         correct = rng.next() < sigmoid(4 * ((w[1] as number) - (w[2] as number)) + ((problem.id.length % 3) - 1));
       }
-      const thinking = 'ok '.repeat(rng.int(0, 4));
-      const answer = correct ? problem.answer : String(Number(problem.answer) + 1);
-      return `${thinking}The answer is \\boxed{${answer}}.`;
+      const thinking = options.deterministic === true ? '' : 'ok '.repeat(rng.int(0, 4));
+      return answerText(problem, correct, thinking);
     },
   });
 }
@@ -73,7 +104,7 @@ export const TEST_OVERRIDES = [
   'trainer.samples_per_step=2',
 ];
 
-export function makeConfig(extra: readonly string[] = [], algo?: 'grpo' | 'dapo'): TrainerConfig {
+export function makeConfig(extra: readonly string[] = [], algo?: TrainerConfig['algorithm']['name']): TrainerConfig {
   return resolveConfig({ overrides: [...TEST_OVERRIDES, ...extra], ...(algo === undefined ? {} : { algo }) });
 }
 
@@ -94,10 +125,11 @@ export function setup(input: {
   train: TrainDataset;
   validation?: TrainDataset[];
   faults?: NonNullable<Parameters<typeof createFakeBackend>[0]>['faults'];
+  engine?: EngineOptions;
 }): Setup {
   const backend = createFakeBackend({ seed: 11, ...(input.faults === undefined ? {} : { faults: input.faults }) });
   const allProblems = [...input.train.problems, ...(input.validation ?? []).flatMap((dataset) => dataset.problems)];
-  const engine = makeEngine(allProblems, backend);
+  const engine = makeEngine(allProblems, backend, input.engine);
   return {
     backend,
     engine,
