@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  // `child-entry` is the script `createChildProcessEngine` forks; it must sit beside index.js in dist.
+  entry: { index: 'src/index.ts', 'test/index': 'src/test/index.ts', 'child-entry': 'src/child-entry.ts' },
+  format: ['esm'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  platform: 'node',
+  target: 'node20',
+});
