@@ -1,2 +1,4 @@
 export { createSampleRng, createSampler, resolveSamplingParams } from './sampling.js';
 export type { CreateSamplerOptions, ResolvedSamplingParams, SampleOptions, SampledToken, Sampler, SamplingParams } from './sampling.js';
+export { createSequenceTracker, validateStopConditions } from './sequence-tracker.js';
+export type { SequenceStep, SequenceTracker, SequenceTrackerOptions } from './sequence-tracker.js';
