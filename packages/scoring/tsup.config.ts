@@ -1,9 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', 'grade-worker': 'src/grade-worker.ts', test: 'src/test/index.ts' },
   format: ['esm'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts', test: 'src/test/index.ts' } },
   sourcemap: true,
   clean: true,
   platform: 'node',

@@ -1,0 +1,1 @@
+export { changeLastDigit, rewriteGold } from './gold-rewrites.js';
