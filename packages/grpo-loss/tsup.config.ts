@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `graph` is the `./graph` subpath: the only entry that imports @masa-rl/onnx.
+  entry: { index: 'src/index.ts', graph: 'src/graph.ts' },
   format: ['esm'],
   dts: true,
   sourcemap: true,
