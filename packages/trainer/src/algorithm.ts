@@ -198,9 +198,14 @@ export async function* collectSolutionGroups(context: StepContext): AsyncGenerat
   return { groups: kept, exhausted, epoch, metrics };
 }
 
+/** Prompts per optimiser step: `actor.ppo_mini_batch_size`, else `data.train_batch_size`. */
+export function miniBatchPrompts(config: TrainerConfig): number {
+  return config.actor_rollout_ref.actor.ppo_mini_batch_size ?? config.data.train_batch_size;
+}
+
 /** verl's mini-batch in sequences: `ppo_mini_batch_size × rollout.n`. */
 export function verlMiniBatchSize(config: TrainerConfig): number {
-  return config.actor_rollout_ref.actor.ppo_mini_batch_size * config.actor_rollout_ref.rollout.n;
+  return miniBatchPrompts(config) * config.actor_rollout_ref.rollout.n;
 }
 
 /** `grpo` and `dapo` (dynamic sampling when `algorithm.filter_groups.enable`). */

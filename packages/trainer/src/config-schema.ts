@@ -76,8 +76,8 @@ const actorSchema = z.strictObject({
   /** Dual-clip constant for negative advantages (> 1). */
   clip_ratio_c: z.number().gt(1).default(10),
   loss_agg_mode: z.enum(LOSS_AGG_MODES).default('token-mean'),
-  /** Prompts per optimiser step (multiplied by `rollout.n` to count sequences, as verl does). */
-  ppo_mini_batch_size: positiveInt().default(128),
+  /** Prompts per optimiser step (multiplied by `rollout.n` to count sequences, as verl does); `null`: `data.train_batch_size` (the reference's 128 = 128). */
+  ppo_mini_batch_size: positiveInt().nullable().default(null),
   /** Sequences per micro-batch when `use_dynamic_bsz` is false. */
   ppo_micro_batch_size_per_gpu: positiveInt().nullable().default(null),
   /** Pack micro-batches by a token budget instead of a sequence count. */

@@ -29,6 +29,7 @@ describe('resolveConfig', () => {
     expect(config.actor_rollout_ref.actor.grad_clip).toBe(1);
     expect([config.actor_rollout_ref.actor.clip_ratio_low, config.actor_rollout_ref.actor.clip_ratio_high, config.actor_rollout_ref.actor.clip_ratio_c]).toEqual([0.2, 0.28, 10]);
     expect(config.actor_rollout_ref.actor.loss_agg_mode).toBe('token-mean');
+    expect(config.actor_rollout_ref.actor.ppo_mini_batch_size).toBeNull(); // = data.train_batch_size
     expect(config.actor_rollout_ref.actor.use_kl_loss).toBe(false);
     expect(config.actor_rollout_ref.actor.entropy_coeff).toBe(0);
     expect(config.trainer.test_freq).toBe(5);

@@ -327,7 +327,7 @@ function crossFieldIssues(config: TrainerConfigShape, origins: Origins): ConfigI
   };
   const { data, actor_rollout_ref: ar } = config;
   const actor = ar.actor;
-  if (actor.ppo_mini_batch_size > data.train_batch_size) {
+  if (actor.ppo_mini_batch_size !== null && actor.ppo_mini_batch_size > data.train_batch_size) {
     add(
       ['actor_rollout_ref', 'actor', 'ppo_mini_batch_size'],
       `${actor.ppo_mini_batch_size} is larger than data.train_batch_size (${data.train_batch_size}); use at most the batch size`,

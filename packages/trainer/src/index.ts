@@ -53,7 +53,7 @@ export { createBoxedMatchReward, createGraderReward, evaluateReward, lastBoxed }
 export type { GraderRewardOptions, RewardFunction, RewardInput, RewardOutput, RewardValue } from './reward.js';
 export { defaultPromptBuilder } from './rollouts.js';
 export type { GroupRequest, PromptBuilder, PromptInput, RequestDefaults, RolloutGroup, RolloutRecord, SamplingSettings } from './rollouts.js';
-export { collectSolutionGroups, createSolutionAlgorithm, splitByVariance, verlMiniBatchSize } from './algorithm.js';
+export { collectSolutionGroups, createSolutionAlgorithm, miniBatchPrompts, splitByVariance, verlMiniBatchSize } from './algorithm.js';
 export type { CollectedStep, StepAlgorithm, StepContext, TrainDataset } from './algorithm.js';
 export type { RolloutBranch, StepMetrics, TrainEvent, TrainEventType } from './events.js';
 export { createAlgorithm, train, trainIter } from './train.js';

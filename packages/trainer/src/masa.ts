@@ -38,6 +38,7 @@ import {
 } from '@masa-rl/meta-gating';
 import {
   generationOptions,
+  miniBatchPrompts,
   splitByVariance,
   type CollectedStep,
   type StepAlgorithm,
@@ -443,7 +444,7 @@ export function createMasaAlgorithm(input: { config: TrainerConfig; masa?: MasaO
     name,
     collect,
     miniBatchSize: (_collected, cfg) =>
-      cfg.actor_rollout_ref.actor.ppo_mini_batch_size * (settings.two_optimizer_steps ? n : n + settings.meta_n),
+      miniBatchPrompts(cfg) * (settings.two_optimizer_steps ? n : n + settings.meta_n),
     ...(expertSft.enable ? { afterUpdate } : {}),
     getState: () => ({ expertBuffer: buffer.pending() }),
     setState(state: unknown) {
