@@ -42,7 +42,7 @@ export interface RolloutRecord {
 /** The samples of one prompt: one GRPO group (one uid). */
 export interface RolloutGroup {
   uid: string;
-  branch: Exclude<RolloutBranch, 'validation'> | 'validation';
+  branch: RolloutBranch;
   /** Index of the problem in its dataset. */
   problemIndex: number;
   problem: Problem;

@@ -4,6 +4,7 @@
  * exactly from the newest complete checkpoint.
  */
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { MasaError, createRng, hashString, type RolloutEngine, type RngState } from '@masa-rl/core';
 import {
   createSolutionAlgorithm,
@@ -244,7 +245,6 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
     if (checkpoint.has(CONFIG_FILE)) {
       const before = await checkpoint.readText(CONFIG_FILE);
       if (before !== configText) {
-        const { parse } = await import('yaml');
         const keys = changedKeys(parse(before), parse(configText)).slice(0, 8);
         yield note({
           type: 'warning',
