@@ -118,10 +118,8 @@ async function createLossSession(config: PolicyLossConfig, options: BuildOptions
   const { dtype = 'float64', maskDType = 'bool', withRef = config.useKlLoss === true, withEntropy = false } = options;
   const graph = createGraph({ name: 'grpo-loss' });
   const inputs = declareGrpoLossInputs(graph, { dtype, maskDType, refLogp: withRef, entropy: withEntropy });
-  const logp = inputs.logp;
-  if (logp === undefined) throw new Error('logp was not declared');
-  const fragment = buildGrpoLossGraph(graph, { ...inputs, logp, config });
-  const wrt = inputs.entropy === undefined ? [logp] : [logp, inputs.entropy];
+  const fragment = buildGrpoLossGraph(graph, { ...inputs, config });
+  const wrt = inputs.entropy === undefined ? [inputs.logp] : [inputs.logp, inputs.entropy];
   const backward = grad({ loss: fragment.loss, wrt, outputs: { ...fragment.metricOutputs, token_losses: fragment.tokenLosses } });
   const session = await createSession({ model: backward.graph });
   return { session, fragment, dtype, maskDType, withRef, withEntropy };
@@ -404,5 +402,40 @@ describe('buildGrpoLossGraph: gradients and precision', () => {
       await single.session.release();
       await double.session.release();
     }
+  });
+});
+
+describe('README example', () => {
+  it('runs as written and agrees with computeGrpoLoss', async () => {
+    const dims = [2, 3];
+    const responseMask = new Uint8Array([1, 1, 1, 1, 0, 0]);
+    const logp = new Float64Array([-0.6, -1, -1.7, -1.9, Number.NaN, Number.NaN]);
+    const oldLogp = new Float64Array([-1, -1, -1, -2, 0, 0]);
+    const advantages = new Float64Array([2, 2, 2, -1, 0, 0]);
+    const config = { lossAggMode: 'seq-mean-token-mean', clipRatioC: 3 } as const;
+
+    const graph = createGraph();
+    const inputs = declareGrpoLossInputs(graph, { dtype: 'float64' });
+    const fragment = buildGrpoLossGraph(graph, { ...inputs, config });
+    const training = grad({ loss: fragment.loss, wrt: [inputs.logp], outputs: fragment.metricOutputs });
+    await using session = await createSession({ model: training.graph });
+
+    const tokenWeights = computeAggregationWeights({ responseMask, seqLen: 3, lossAggMode: config.lossAggMode });
+    const values = await session.run({
+      logp: createTensorValue('float64', dims, logp),
+      old_logp: createTensorValue('float64', dims, oldLogp),
+      advantages: createTensorValue('float64', dims, advantages),
+      token_weights: createTensorValue('float64', dims, tokenWeights),
+      response_mask: createTensorValue('bool', dims, responseMask),
+    });
+    const reference = computeGrpoLoss({ logp, oldLogp, advantages, responseMask, seqLen: 3, config });
+    expectClose(values['loss']?.data[0] as number, reference.loss, 'loss');
+    expectAllClose(values['grad.logp']?.data as Float64Array, reference.dLossDLogp, 'dLoss/dlogp');
+    expect(readGrpoLossMetrics({ fragment, values })).toEqual(
+      Object.fromEntries(Object.entries(reference.metrics).map(([name, value]) => [name, expect.closeTo(value, 12)])),
+    );
+    // By hand: row 0 has ratios e^0.4 (clipped at 1.28), 1, e^−0.7; row 1 one token, ratio e^0.1, A = −1.
+    const row0 = (-2 * 1.28 - 2 - 2 * Math.exp(-0.7)) / 3;
+    expect(reference.loss).toBeCloseTo((row0 + Math.exp(0.1)) / 2, 6);
   });
 });

@@ -30,9 +30,8 @@ function expectError(run: () => unknown, code: MasaErrorCode, message: RegExp): 
 /** A fresh graph with every input declared as float64 [batch, seq]. */
 function setup(extra: { refLogp?: boolean; entropy?: boolean } = {}): GrpoLossGraphOptions & { graph: Graph } {
   const graph = createGraph();
-  const inputs = declareGrpoLossInputs(graph, { dtype: 'float64', refLogp: extra.refLogp ?? false, entropy: extra.entropy ?? false });
-  if (inputs.logp === undefined) throw new Error('logp was not declared');
-  return { graph, ...inputs, logp: inputs.logp };
+  const { refLogp = false, entropy = false } = extra;
+  return { graph, ...declareGrpoLossInputs(graph, { dtype: 'float64', refLogp, entropy }) };
 }
 
 describe('buildGrpoLossGraph: structure', () => {
@@ -50,9 +49,23 @@ describe('buildGrpoLossGraph: structure', () => {
     ]);
     expect(graph.inputs.map((input) => input.dtype)).toEqual(['float32', 'float32', 'float32', 'float32', 'bool', 'float32', 'float32']);
     for (const input of graph.inputs) expect(input.shape).toEqual(['batch', 'seq']);
-    const withoutLogp = declareGrpoLossInputs(createGraph(), { logp: false, batch: 4, seq: 8 });
-    expect(withoutLogp.logp).toBeUndefined();
-    expect(withoutLogp.oldLogp.shape).toEqual([4, 8]);
+    // logp (and entropy) computed by the graph: taken as given; shapes and dtype follow logp.
+    const modelGraph = createGraph();
+    const modelLogp = modelGraph.input('model_logp', 'float64', [4, 8]);
+    const modelEntropy = modelGraph.input('model_entropy', 'float64', [4, 8]);
+    const fromModel = declareGrpoLossInputs(modelGraph, { logp: modelLogp, entropy: modelEntropy });
+    expect(fromModel.logp).toBe(modelLogp);
+    expect(fromModel.entropy).toBe(modelEntropy);
+    expect(fromModel.oldLogp.shape).toEqual([4, 8]);
+    expect(fromModel.oldLogp.dtype).toBe('float64');
+    expect(modelGraph.inputs.map((input) => input.name)).toEqual([
+      'model_logp',
+      'model_entropy',
+      'old_logp',
+      'advantages',
+      'token_weights',
+      'response_mask',
+    ]);
   });
 
   it('returns scalars for the totals and metrics and [batch, seq] token losses; optional terms only when enabled', () => {
@@ -149,11 +162,9 @@ describe('buildGrpoLossGraph: bad input', () => {
     );
     const fixed = createGraph();
     const fixedInputs = declareGrpoLossInputs(fixed, { dtype: 'float64', batch: 2, seq: 3 });
-    const fixedLogp = fixedInputs.logp;
-    if (fixedLogp === undefined) throw new Error('logp was not declared');
     const wrongWidth = fixed.input('weights5', 'float64', [2, 5]);
     expectError(
-      () => buildGrpoLossGraph(fixed, { ...fixedInputs, logp: fixedLogp, tokenWeights: wrongWidth }),
+      () => buildGrpoLossGraph(fixed, { ...fixedInputs, tokenWeights: wrongWidth }),
       'GRAPH_INVALID',
       /tokenWeights has shape \[2, 5\] but logp has \[2, 3\]/,
     );

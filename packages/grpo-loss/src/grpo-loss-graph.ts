@@ -146,35 +146,37 @@ export const GRPO_LOSS_INPUT_NAMES = Object.freeze({
 /** Options of {@link declareGrpoLossInputs}. */
 export interface DeclareGrpoLossInputsOptions {
   /**
-   * Float dtype of the log-probs, advantages, weights and entropies.
-   * @default 'float32'
+   * The current policy's log-probs when the graph already computes them (the
+   * model's output in a training graph); when left out, an input `logp` is declared.
+   * @default a new input
+   */
+  logp?: Tensor;
+  /**
+   * Float dtype of the declared inputs.
+   * @default logp.dtype when logp is given, else 'float32'
    */
   dtype?: DType;
   /**
    * Rows dimension (a number or a symbol name).
-   * @default 'batch'
+   * @default logp.shape[0] when logp is given, else 'batch'
    */
   batch?: Dim;
   /**
    * Columns dimension (padded response length).
-   * @default 'seq'
+   * @default logp.shape[1] when logp is given, else 'seq'
    */
   seq?: Dim;
-  /**
-   * Declare `logp` as an input too (false when it comes from the model graph).
-   * @default true
-   */
-  logp?: boolean;
   /**
    * Declare `ref_logp` (needed with `useKlLoss`).
    * @default false
    */
   refLogp?: boolean;
   /**
-   * Declare `entropy` (needed with `entropyCoeff ≠ 0`).
+   * `true` declares an input `entropy` (needed with `entropyCoeff ≠ 0`); a
+   * tensor (the model's per-token entropies) is used as it is.
    * @default false
    */
-  entropy?: boolean;
+  entropy?: boolean | Tensor;
   /**
    * Dtype of `response_mask`: `'bool'` takes a 0/1 `Uint8Array` without a copy.
    * @default 'bool'
@@ -182,9 +184,9 @@ export interface DeclareGrpoLossInputsOptions {
   maskDType?: DType;
 }
 
-/** The inputs declared by {@link declareGrpoLossInputs} (names in {@link GRPO_LOSS_INPUT_NAMES}). */
+/** The tensors of {@link declareGrpoLossInputs}: spread them into {@link buildGrpoLossGraph}'s options. */
 export interface GrpoLossInputs {
-  logp?: Tensor;
+  logp: Tensor;
   oldLogp: Tensor;
   advantages: Tensor;
   tokenWeights: Tensor;
@@ -195,28 +197,22 @@ export interface GrpoLossInputs {
 
 /**
  * Declares the per-token inputs of the loss on `graph` under the names of
- * {@link GRPO_LOSS_INPUT_NAMES}, all `[batch, seq]`.
+ * {@link GRPO_LOSS_INPUT_NAMES}, all `[batch, seq]`; `logp` (and `entropy`)
+ * may instead be tensors the graph already computes.
  */
 export function declareGrpoLossInputs(graph: Graph, options: DeclareGrpoLossInputsOptions = {}): GrpoLossInputs {
-  const {
-    dtype = 'float32',
-    batch = 'batch',
-    seq = 'seq',
-    logp = true,
-    refLogp = false,
-    entropy = false,
-    maskDType = 'bool',
-  } = options;
-  const shape = [batch, seq];
+  const { logp, refLogp = false, entropy = false, maskDType = 'bool' } = options;
+  const dtype = options.dtype ?? logp?.dtype ?? 'float32';
+  const shape = [options.batch ?? logp?.shape[0] ?? 'batch', options.seq ?? logp?.shape[1] ?? 'seq'];
   const names = GRPO_LOSS_INPUT_NAMES;
   return {
-    ...(logp ? { logp: graph.input(names.logp, dtype, shape) } : {}),
+    logp: logp ?? graph.input(names.logp, dtype, shape),
     oldLogp: graph.input(names.oldLogp, dtype, shape),
     advantages: graph.input(names.advantages, dtype, shape),
     tokenWeights: graph.input(names.tokenWeights, dtype, shape),
     responseMask: graph.input(names.responseMask, maskDType, shape),
     ...(refLogp ? { refLogp: graph.input(names.refLogp, dtype, shape) } : {}),
-    ...(entropy ? { entropy: graph.input(names.entropy, dtype, shape) } : {}),
+    ...(entropy === true ? { entropy: graph.input(names.entropy, dtype, shape) } : entropy === false ? {} : { entropy }),
   };
 }
 
