@@ -43,3 +43,46 @@ export { createRandomModel } from './random-model.js';
 export type { RandomModel, RandomModelOptions } from './random-model.js';
 export { loadTokenizer } from './tokenizer.js';
 export type { ChatMessage, ChatTemplateOptions, LoadTokenizerOptions, Tokenizer } from './tokenizer.js';
+export {
+  ATTENTION_MASK,
+  BATCH_DIM,
+  INPUT_IDS,
+  PAST_DIM,
+  POSITION_IDS,
+  SEQUENCE_DIM,
+  TOTAL_DIM,
+  buildDecoder,
+  checkLoraConfig,
+  declareWeights,
+  languageModelHead,
+  listLoraParameters,
+  loraParameterNames,
+  loraScaling,
+  pastName,
+  presentName,
+} from './decoder-graph.js';
+export type {
+  BuildDecoderOptions,
+  DecoderInputs,
+  DecoderOutputs,
+  GraphDtype,
+  LoraConfig,
+  WeightSource,
+} from './decoder-graph.js';
+export { buildCausalLmGraph, buildTokenLogProbsGraph, buildTrainingGraph, tokenLogProbsFromLogits } from './model-graphs.js';
+export type {
+  BuiltGraph,
+  BuiltTrainingGraph,
+  CausalLmGraphOptions,
+  LogitsPositions,
+  TokenLogProbsGraphOptions,
+  TrainingGraphOptions,
+  TrainingLoss,
+  TrainingLossContext,
+} from './model-graphs.js';
+export { createModelRunner, defaultOptimizationLevel } from './model-runner.js';
+export type { CreateModelRunnerOptions, KvCache, ModelRunner, StepInput, StepOutput } from './model-runner.js';
+export { leftPadBatch, positionIdsFromMask } from './token-batch.js';
+export type { LeftPadOptions, TokenBatch } from './token-batch.js';
+export { generateGreedy } from './generate-greedy.js';
+export type { GenerateGreedyOptions } from './generate-greedy.js';

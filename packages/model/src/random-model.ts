@@ -43,6 +43,8 @@ export interface RandomModelOptions {
   padTokenId?: number | null;
   /** `attention_bias` for qwen3 / llama (q, k, v, o biases; qwen2 always has q/k/v biases). @default false */
   attentionBias?: boolean;
+  /** Extra or replaced config.json keys (e.g. `partial_rotary_factor`, `rope_scaling`), applied last. @default none */
+  configOverrides?: Record<string, unknown>;
   /** Copy tokenizer files (`tokenizer.json`, `tokenizer_config.json` …) from this folder. @default none */
   tokenizerDir?: string;
   /** Shard the weights (see `saveModel`). @default one file */
@@ -86,6 +88,7 @@ export async function createRandomModel(options: RandomModelOptions): Promise<Ra
     ...(options.padTokenId !== undefined ? { padTokenId: options.padTokenId } : {}),
   });
   if (options.attentionBias === true && architecture !== 'qwen2') raw['attention_bias'] = true;
+  Object.assign(raw, options.configOverrides ?? {});
   const config = parseModelConfig(raw, `${modelDir}/config.json`);
   const root = createRng(seed);
   const weights: WeightMap = new Map();
