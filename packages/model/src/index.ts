@@ -86,3 +86,22 @@ export { leftPadBatch, positionIdsFromMask } from './token-batch.js';
 export type { LeftPadOptions, TokenBatch } from './token-batch.js';
 export { generateGreedy } from './generate-greedy.js';
 export type { GenerateGreedyOptions } from './generate-greedy.js';
+export { createTrainingStep } from './training-step.js';
+export type { CreateTrainingStepOptions, TrainingStep, TrainingStepResult } from './training-step.js';
+export {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  createLoraWeights,
+  loadLoraAdapter,
+  mergeLora,
+  parseAdapterConfig,
+  saveLoraAdapter,
+} from './lora.js';
+export type {
+  CreateLoraWeightsOptions,
+  LoadLoraAdapterOptions,
+  MergeLoraOptions,
+  SaveLoraAdapterOptions,
+} from './lora.js';
+export { exportModel } from './export.js';
+export type { ExportFormat, ExportModelOptions, ExportResult } from './export.js';
