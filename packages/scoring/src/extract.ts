@@ -194,7 +194,7 @@ function leadingLetter(text: string, labels: string, sentenceCheck = true): stri
     return labels.includes(letter) ? letter : undefined;
   }
   // Bare letter: upper case only, followed by the end or a label delimiter (never the article "a").
-  const bare = /^([A-Z0-9])(?:$|[).:\s,])/.exec(t);
+  const bare = /^([A-Z0-9])(?:$|[).:\s,*$\]}])/.exec(t);
   if (bare) {
     const letter = bare[1] as string;
     if (!labels.includes(letter)) return undefined;

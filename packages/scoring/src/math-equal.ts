@@ -12,6 +12,9 @@ import { parseStructure, MAX_STRUCTURE_LENGTH } from './structure.js';
 /** Which grader runs. */
 export type GradingMode = 'correct' | 'masa-parity';
 
+/** Longest gold or prediction (characters) that correct mode analyses; longer ones are only compared as exact strings. */
+export const MAX_ANSWER_LENGTH = 20_000;
+
 export const GRADING_MODES: readonly GradingMode[] = ['correct', 'masa-parity'];
 
 export interface MathEqualOptions {
@@ -38,6 +41,8 @@ export function mathEqual(gold: string, pred: string, options: MathEqualOptions 
     return masaMathEqual(masaStripString(pred), reference);
   }
   if (gold === pred) return { equal: true, reason: 'exact-string' };
+  // No real answer is this long; refusing early keeps every rule below cheap on adversarial input.
+  if (gold.length > MAX_ANSWER_LENGTH || pred.length > MAX_ANSWER_LENGTH) return { equal: false, reason: 'too-long' };
   const goldText = normalizeAnswerText(gold);
   const predText = normalizeAnswerText(pred);
   if (goldText.replace(/\s+/g, '') === predText.replace(/\s+/g, '')) return { equal: true, reason: 'normalized-string' };

@@ -107,8 +107,7 @@ export function normalizeAnswerText(input: string): string {
   // x \in S → S.
   s = s.replace(/^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s+/, '');
   // Whole-string thousands: 1,234 · 1,234,567.89 · 1 000 000.
-  const compact = s.replace(/\s+/g, '');
-  if (/^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(compact)) s = compact.replace(/,/g, '');
+  if (/^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
   else if (/^[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
   return s.replace(/\u0000/g, '\\\\');
 }

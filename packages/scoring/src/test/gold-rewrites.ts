@@ -43,7 +43,6 @@ function balancedParens(text: string): boolean {
 
 /** The rewrites we know keep the value, each as a function of the gold. */
 const REWRITES: ReadonlyArray<[string, (gold: string) => string | undefined]> = [
-  ['dfrac', (g) => (g.includes('\\frac') ? g.replace(/\\frac(?![a-z])/g, '\\dfrac') : undefined)],
   [
     'slash-fraction',
     (g) => {
@@ -51,6 +50,7 @@ const REWRITES: ReadonlyArray<[string, (gold: string) => string | undefined]> = 
       return match ? `${match[1]}${match[2]}/${match[3]}` : undefined;
     },
   ],
+  ['dfrac', (g) => (g.includes('\\frac') ? g.replace(/\\frac(?![a-z])/g, '\\dfrac') : undefined)],
   [
     'left-right',
     (g) => {
@@ -59,7 +59,8 @@ const REWRITES: ReadonlyArray<[string, (gold: string) => string | undefined]> = 
       return g.replace(/(?<!\\)\(/g, '\\left(').replace(/(?<!\\)\)/g, '\\right)');
     },
   ],
-  ['comma-space', (g) => (g.includes(',') && !/\d,\d{3}(?!\d)/.test(g) ? g.replace(/,\s*/g, ', ') : undefined)],
+  // Not in thousands separators (1,000 · 10,\!080), where a space would make a list.
+  ['comma-space', (g) => (g.includes(',') && !/\d,\d{3}(?!\d)/.test(g) && !/,\\!/.test(g) ? g.replace(/,\s*/g, ', ') : undefined)],
   ['spaced-operators', (g) => (/[0-9a-z}]\s*[+=]\s*[0-9a-z\\]/.test(g) ? g.replace(/\s*([+=])\s*/g, ' $1 ') : undefined)],
   ['sqrt-braces', (g) => (/\\sqrt\d/.test(g) ? g.replace(/\\sqrt(\d)/g, '\\sqrt{$1}') : undefined)],
   ['integer-decimal', (g) => (/^-?\d{1,9}$/.test(g.trim()) ? `${g.trim()}.0` : undefined)],
@@ -85,6 +86,7 @@ export function rewriteGold(gold: string, variant = 0): { text: string; applied:
     const [name, rewrite] = REWRITES[k] as [string, (gold: string) => string | undefined];
     // integer-decimal and thousands-separator exclude each other; pick by variant.
     if (name === 'integer-decimal' && variant % 2 === 1) continue;
+    if (name === 'slash-fraction' && variant % 2 === 1) continue;
     if (name === 'thousands-separator' && variant % 2 === 0) continue;
     const next = rewrite(text);
     if (next !== undefined && next !== text) {
@@ -92,9 +94,19 @@ export function rewriteGold(gold: string, variant = 0): { text: string; applied:
       applied.push(name);
     }
   }
-  if (!text.includes('$')) {
+  const dollars = (text.match(/(?<!\\)\$/g) ?? []).length;
+  if (dollars === 0) {
     text = variant % 4 === 3 ? `\\(${text}\\)` : `$${text}$`;
     applied.push('math-delimiters');
+  } else if (dollars % 2 === 0) {
+    // Already in $…$: switch to \( … \) delimiters.
+    let open = true;
+    text = text.replace(/(?<!\\)\$/g, () => {
+      const token = open ? '\\(' : '\\)';
+      open = !open;
+      return token;
+    });
+    applied.push('paren-delimiters');
   }
   if (variant % 3 === 0 && !text.trim().endsWith('.')) {
     text = `${text}.`;

@@ -1,1 +1,2 @@
 export { changeLastDigit, rewriteGold } from './gold-rewrites.js';
+export { readGolds } from './read-golds.js';
