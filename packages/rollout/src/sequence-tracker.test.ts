@@ -162,6 +162,16 @@ describe('stop strings spanning tokens (acceptance 2)', () => {
     }
   });
 
+  it('end() finishes an unfinished sample from outside, flushing held-back text', () => {
+    const tracker = createSequenceTracker({ decode, maxNewTokens: 50, stopStrings: ['\n\nX'] });
+    expect(tracker.push(T('Hel')).textDelta).toBe('Hel');
+    expect(tracker.push(T('\n\n')).textDelta).toBe('');
+    expect(tracker.push(16).textDelta).toBe('');
+    expect(tracker.end()).toEqual({ finishReason: 'stop', textDelta: '\n\n\uFFFD' });
+    expect(tracker.text).toBe('Hel\n\n\uFFFD');
+    expect(tracker.end('length')).toEqual({ finishReason: 'stop', textDelta: '' });
+  });
+
   it('decodes a bounded window per token (not the whole sequence)', () => {
     const tracker = createSequenceTracker({ decode, maxNewTokens: 10_000 });
     decodeCalls = 0;

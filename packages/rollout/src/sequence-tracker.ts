@@ -49,6 +49,11 @@ export interface SequenceStep {
 export interface SequenceTracker {
   /** Appends one sampled token. Throws once the sample is finished. */
   push(tokenId: number): SequenceStep;
+  /**
+   * Ends an unfinished sample from outside (the model ran out of tokens to give, as a scripted engine does):
+   * flushes pending text and finishes with `reason`. Returns the last step; a finished sample returns an empty step.
+   */
+  end(reason?: FinishReason): SequenceStep;
   readonly tokenIds: readonly number[];
   /** The text so far: final once finished; before that, what was confirmed (streamed) so far. */
   readonly text: string;
@@ -140,6 +145,11 @@ export function createSequenceTracker(options: SequenceTrackerOptions): Sequence
     },
     get finishReason() {
       return finishReason;
+    },
+    end(reason = 'stop') {
+      if (finishReason !== null) return { finishReason, textDelta: '' };
+      commit(pendingText());
+      return finish(reason, text);
     },
     push(tokenId) {
       if (finishReason !== null) {

@@ -1,1 +1,2 @@
-export {};
+export { createScriptedEngine } from './scripted-engine.js';
+export type { ScriptedEngine, ScriptedEngineOptions, ScriptedRespondInput, ScriptedResponse } from './scripted-engine.js';
