@@ -10,3 +10,5 @@ export type { SampleDelta, StreamingGenerateOptions } from './streaming.js';
 export { createServer } from './server.js';
 export type { CreateServerOptions, RolloutServer } from './server.js';
 export type { ServerTokenizer } from './openai-protocol.js';
+export { createChildProcessEngine } from './child-process-engine.js';
+export type { ChildProcessEngine, ChildProcessEngineOptions } from './child-process-engine.js';
