@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { createDataCommand } from './commands/data.js';
+import { createEvalCommand } from './commands/eval.js';
+import { createGradeCommand } from './commands/grade.js';
 
 /** Builds the `masa` program with every command registered. */
 export function createProgram(): Command {
@@ -11,5 +13,7 @@ export function createProgram(): Command {
 
   // Commands (one file each under ./commands, registered here):
   program.addCommand(createDataCommand());
+  program.addCommand(createGradeCommand());
+  program.addCommand(createEvalCommand());
   return program;
 }

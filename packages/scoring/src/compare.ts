@@ -178,18 +178,20 @@ function isInfiniteBound(answer: Answer): boolean {
   return answer.type === 'scalar' && answer.expr !== undefined && hasInfinity(answer.expr);
 }
 
+/** Two-element tuples are pairs or intervals: positions and bracket kinds both count (brackets at ±∞ do not). */
 function compareIntervals(
   gold: { lower: Answer; upper: Answer; lowerClosed: boolean; upperClosed: boolean },
   pred: { lower: Answer; upper: Answer; lowerClosed: boolean; upperClosed: boolean },
   depth: number,
+  label = 'interval',
 ): Decision {
-  if (!isInfiniteBound(gold.lower) && gold.lowerClosed !== pred.lowerClosed) return no('interval-brackets');
-  if (!isInfiniteBound(gold.upper) && gold.upperClosed !== pred.upperClosed) return no('interval-brackets');
+  if (!isInfiniteBound(gold.lower) && gold.lowerClosed !== pred.lowerClosed) return no(`${label}-brackets`);
+  if (!isInfiniteBound(gold.upper) && gold.upperClosed !== pred.upperClosed) return no(`${label}-brackets`);
   const lower = compareAnswers(gold.lower, pred.lower, depth + 1);
-  if (!lower.equal) return no(`interval-lower:${lower.reason}`);
+  if (!lower.equal) return no(`${label}-first:${lower.reason}`);
   const upper = compareAnswers(gold.upper, pred.upper, depth + 1);
-  if (!upper.equal) return no(`interval-upper:${upper.reason}`);
-  return yes('interval');
+  if (!upper.equal) return no(`${label}-second:${upper.reason}`);
+  return yes(label);
 }
 
 const NEG_INF: Answer = { type: 'scalar', text: '-\\infty', expr: { k: 'neg', arg: { k: 'const', name: 'inf' } }, percent: false };
@@ -398,7 +400,7 @@ export function compareAnswers(gold: Answer, pred: Answer, depth = 0): Decision 
       return no(`list-vs-${pred.type}`);
     case 'tuple': {
       if (pred.type === 'tuple') {
-        if (gold.items.length === 2 && pred.items.length === 2) return compareIntervals(tupleAsInterval(gold), tupleAsInterval(pred), depth);
+        if (gold.items.length === 2 && pred.items.length === 2) return compareIntervals(tupleAsInterval(gold), tupleAsInterval(pred), depth, 'pair-or-interval');
         return comparePositional(gold.items, pred.items, depth, 'tuple');
       }
       if (pred.type === 'matrix') {

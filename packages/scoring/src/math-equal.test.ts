@@ -150,6 +150,7 @@ const TABLE: Readonly<Record<string, readonly Row[]>> = {
     ['2k+2', '2(k+1)', true],
     ['2k+2', '2k+1', false],
     ['p - q', 'q - p', false],
+    ['p - q', '-q + p', true],
     ['|x|', 'x', false],
     ['\\frac{x}{2}', '0.5x', true],
     ['2(13.1x+1)', '26.2x+2', true],

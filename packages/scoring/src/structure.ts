@@ -237,7 +237,8 @@ export function parseStructure(input: string, depth = 0): Answer {
     if (/[A-Za-z]/.test(content) && !/[\\^_{}]/.test(content)) return { type: 'word', word: word.replace(/[.!]+$/, '') };
     return parseStructure(content, depth + 1);
   }
-  if (/^[A-Za-z][A-Za-z' -]{2,}$/.test(text) && !/^(?:sin|cos|tan|log|ln|exp|sqrt|pi)\b/.test(text)) {
+  // A plain word or phrase (Evelyn, east, no solution): letters and single spaces, one token of 3+ letters.
+  if (/^[A-Za-z']+(?: [A-Za-z']+)*$/.test(text) && /[A-Za-z]{3}/.test(text) && !/^(?:sin|cos|tan|log|ln|exp|sqrt|pi)\b/.test(text)) {
     const word = text.toLowerCase().replace(/\s+/g, ' ');
     const numberWord = NUMBER_WORDS[word];
     if (numberWord !== undefined) return parseScalarItem(String(numberWord));
