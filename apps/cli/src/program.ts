@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { createDataCommand } from './commands/data.js';
 import { createEvalCommand } from './commands/eval.js';
+import { createExportCommand } from './commands/export.js';
 import { createGradeCommand } from './commands/grade.js';
+import { createScoreCommand } from './commands/score.js';
 
 /** Builds the `masa` program with every command registered. */
 export function createProgram(): Command {
@@ -15,5 +17,7 @@ export function createProgram(): Command {
   program.addCommand(createDataCommand());
   program.addCommand(createGradeCommand());
   program.addCommand(createEvalCommand());
+  program.addCommand(createScoreCommand());
+  program.addCommand(createExportCommand());
   return program;
 }
