@@ -60,3 +60,5 @@ export { createAlgorithm, train, trainIter } from './train.js';
 export type { AlgorithmFactory, TrainOptions, TrainResult } from './train.js';
 export { createMasaAlgorithm, defaultMetaPromptBuilder, isMasaAlgorithm, META_UID_SUFFIX } from './masa.js';
 export type { MasaOptions, MetaPromptBuilder } from './masa.js';
+export { createOrtPolicyBackend } from './ort/ort-policy-backend.js';
+export type { CreateOrtPolicyBackendOptions, OrtBackendModel, OrtPolicyBackend } from './ort/ort-policy-backend.js';
