@@ -104,6 +104,8 @@ export function normalizeAnswerText(input: string): string {
   s = s.replace(/\s+/g, ' ').trim();
   // A trailing period (end of sentence), but not a decimal point like `5.` — both read the same.
   s = s.replace(/(?:\s*\.)+$/, '').trim();
+  // A leading \approx / = (\boxed{\approx 10.8}, \boxed{= 5}) is not part of the value.
+  s = s.replace(/^(?:\\approx|\\simeq|\\sim|=)\s*/, '');
   // x \in S → S.
   s = s.replace(/^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s+/, '');
   // Whole-string thousands: 1,234 · 1,234,567.89 · 1 000 000.

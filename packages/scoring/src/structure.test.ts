@@ -44,6 +44,7 @@ describe('normalizeAnswerText', () => {
     ['a >= b', 'a \\le b'.replace('\\le', '\\ge')],
     ['\\varnothing', '\\emptyset'],
     ['infinity', '\\infty'],
+    ['\\approx 10.8', '10.8'],
     ['\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}', '\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}'],
   ])('%j → %j', (input, expected) => {
     expect(normalizeAnswerText(input)).toBe(expected);
