@@ -5,8 +5,9 @@
  * sequence axis, so keys and values are never repeated in memory.
  */
 import { MasaError } from '@masa-rl/core';
-import type { Graph, Tensor } from './graph.js';
-import { and, greater, lessOrEqual, mul, where } from './ops-elementwise.js';
+import type { DType } from './dtype.js';
+import { graphState, type Graph, type Tensor } from './graph.js';
+import { add, and, greater, lessOrEqual, mul, where } from './ops-elementwise.js';
 import { fusedMatMul, matMul } from './ops-linalg.js';
 import { softmax } from './ops-reduce.js';
 import { range, reshape, squeeze, transpose, unsqueeze } from './ops-shape.js';
@@ -65,16 +66,31 @@ export function attention(options: AttentionOptions): Tensor {
   let scores = useFused ? fusedMatMul(folded, key, { transB: true }) : matMul(folded, transposeLast(key)); // [batch, kvHeads, group*seq, keySeq]
   if (mask !== undefined) {
     requireDType('attention', mask, ['bool'], 'mask');
-    if (group === 1) scores = where(mask, scores, maskedScore);
+    // An additive bias (0 or maskedScore), built once per mask and shared by all layers:
+    // Add passes its gradient straight through, where Where would need a second select.
+    const bias = maskBias(mask, query.dtype, maskedScore); // [batch, 1, seq, keySeq]
+    if (group === 1) scores = add(scores, bias);
     else {
       const grouped = reshape(scores, [batch, kvHeads, group, seq, keySeq]); // [batch, kvHeads, group, seq, keySeq]
-      const mask5 = mask.rank === 4 ? unsqueeze(mask, [1]) : mask; // [batch, 1, 1, seq, keySeq]
-      scores = reshape(where(mask5, grouped, maskedScore), [batch, kvHeads, -1, keySeq]);
+      const bias5 = bias.rank === 4 ? unsqueeze(bias, [1]) : bias; // [batch, 1, 1, seq, keySeq]
+      scores = reshape(add(grouped, bias5), [batch, kvHeads, -1, keySeq]);
     }
   }
   const weights = softmax(scores, { axis: -1 });
   const context = matMul(weights, value); // [batch, kvHeads, group*seq, headDim]
   return group === 1 ? context : reshape(context, [batch, queryHeads, seq, headDim]);
+}
+
+/** `where(mask, 0, maskedScore)` in the scores' dtype, memoised per mask so every layer shares one. */
+function maskBias(mask: Tensor, dtype: DType, maskedScore: number): Tensor {
+  const state = graphState(mask.graph);
+  const key = `mask-bias:${mask.id}:${dtype}:${maskedScore}`;
+  const cached = state.memo.get(key);
+  if (cached !== undefined) return mask.graph.tensorById(cached);
+  const zero = mask.graph.constant(0, { dtype });
+  const bias = where(mask, zero, maskedScore);
+  state.memo.set(key, bias.id);
+  return bias;
 }
 
 function transposeLast(x: Tensor): Tensor {

@@ -12,6 +12,7 @@ import { graphState, type Graph, type NodeRecord, type Tensor } from './graph.js
 import { sum } from './ops-elementwise.js';
 import { zerosLike } from './ops-shape.js';
 import type { GradientContext, GradientRule } from './gradient-rule.js';
+import { scatterAddInto, scatterGradientOf } from './gradient-helpers.js';
 import { DEFAULT_GRADIENT_RULES } from './gradient-rules.js';
 import { dimsEqual, formatShape, isAnonymousDim, type Dim } from './shape.js';
 import { createTensorValue } from './tensor-value.js';
@@ -121,7 +122,14 @@ export function grad(options: GradOptions): GradResult {
     const parts = pending.get(id);
     if (parts === undefined || parts.length === 0) return undefined;
     if (parts.length === 1) return parts[0];
-    const total = sum(parts);
+    // Scatter-adds into zeros (Gather/GatherElements gradients) go into the sum of the dense parts instead.
+    const scatters = parts.map((part) => scatterGradientOf(part));
+    const dense = parts.filter((_, index) => scatters[index] === undefined);
+    let total: Tensor;
+    if (dense.length > 0 && dense.length < parts.length) {
+      total = sum(dense);
+      for (const scatter of scatters) if (scatter !== undefined) total = scatterAddInto(total, scatter);
+    } else total = sum(parts);
     pending.set(id, [total]);
     return total;
   };

@@ -22,7 +22,7 @@ const base: TinyDecoderConfig = {
 describe('2-layer causal transformer (RMSNorm, rotary, GQA with padding mask, SwiGLU)', () => {
   for (const variant of [
     { name: 'untied embeddings, fused RMSNormalization', config: base },
-    { name: 'tied embeddings, RMSNorm from primitives', config: { ...base, tied: true, fusedNorm: false } },
+    { name: 'tied embeddings, RMSNorm from primitives, tokenLogProbs', config: { ...base, tied: true, fusedNorm: false, crossEntropyLoss: true } },
   ]) {
     it(`every parameter gradient matches finite differences in float64 (${variant.name})`, async () => {
       const rng = createRng(`decoder-fd-${variant.name}`);

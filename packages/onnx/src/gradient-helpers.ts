@@ -4,10 +4,10 @@
  * counts and reading constant inputs.
  */
 import { MasaError } from '@masa-rl/core';
-import { addNode, constantValueOf, type Tensor } from './graph.js';
+import { addNode, constantValueOf, type Graph, type Tensor } from './graph.js';
 import { and, cast, equal, not } from './ops-elementwise.js';
 import { reduceSum } from './ops-reduce.js';
-import { concat, expand, reshape, squeeze } from './ops-shape.js';
+import { concat, expand, reshape, scatterElements, scatterND, squeeze, zerosLike } from './ops-shape.js';
 import { dimTensor, shapeOf } from './runtime-shape.js';
 import { broadcastReduction, dimsEqual, isAnonymousDim, shapeSize, type Dim } from './shape.js';
 import { createTensorValue } from './tensor-value.js';
@@ -112,4 +112,46 @@ export function constantInts(opName: string, tensor: Tensor | undefined): number
 /** Sums the reduction `axes` of `tensor` (kept as size-1 dims). */
 export function sumAxes(tensor: Tensor, axes: readonly number[]): Tensor {
   return axes.length === 0 ? tensor : reduceSum(tensor, { axes, keepdims: true });
+}
+
+/** A gradient that is a scatter-add of `updates` into zeros, which autodiff may re-aim at another gradient. */
+export interface ScatterGradient {
+  readonly opType: 'ScatterND' | 'ScatterElements';
+  readonly indices: Tensor;
+  readonly updates: Tensor;
+  readonly axis: number;
+}
+
+const scatterGradients = new WeakMap<Graph, Map<number, ScatterGradient>>();
+
+/**
+ * `scatter-add(zeros like data, indices, updates)`. When the same tensor also
+ * receives dense gradients, autodiff scatters into their sum instead of
+ * materialising the zeros and adding ({@link scatterGradientOf}).
+ */
+export function scatterAddIntoZeros(data: Tensor, scatter: ScatterGradient): Tensor {
+  const zeros = zerosLike(data);
+  const result =
+    scatter.opType === 'ScatterND'
+      ? scatterND(zeros, scatter.indices, scatter.updates, { reduction: 'add' })
+      : scatterElements(zeros, scatter.indices, scatter.updates, { axis: scatter.axis, reduction: 'add' });
+  let registry = scatterGradients.get(data.graph);
+  if (registry === undefined) {
+    registry = new Map();
+    scatterGradients.set(data.graph, registry);
+  }
+  registry.set(result.id, scatter);
+  return result;
+}
+
+/** The scatter behind a gradient made by {@link scatterAddIntoZeros}, if it is one. */
+export function scatterGradientOf(tensor: Tensor): ScatterGradient | undefined {
+  return scatterGradients.get(tensor.graph)?.get(tensor.id);
+}
+
+/** Re-applies a scatter-add onto `base` (which has the target's shape). */
+export function scatterAddInto(base: Tensor, scatter: ScatterGradient): Tensor {
+  return scatter.opType === 'ScatterND'
+    ? scatterND(base, scatter.indices, scatter.updates, { reduction: 'add' })
+    : scatterElements(base, scatter.indices, scatter.updates, { axis: scatter.axis, reduction: 'add' });
 }

@@ -1,6 +1,11 @@
 import { createRng } from '@masa-rl/core';
 import { describe, expect, it } from 'vitest';
-import { mul } from './ops-elementwise.js';
+import { grad } from './autodiff.js';
+import { createGraph } from './graph.js';
+import { add, mul } from './ops-elementwise.js';
+import { matMul } from './ops-linalg.js';
+import { reduceSum } from './ops-reduce.js';
+import { graphStats } from './serialize.js';
 import {
   concat,
   expand,
@@ -133,5 +138,23 @@ describe('data-movement gradient rules vs finite differences (float64)', () => {
       build: ({ x, ids }) => gatherElements(x!, ids!, { axis: 1 }),
     });
     expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('a gathered table that also gets a dense gradient (tied embeddings) scatters into the dense part: no zeros, no Sum', async () => {
+    const report = await checkGradients({
+      inputs: { table: f64([5, 3]), ids: int64Tensor([4], [1, 4, 1, 0]), h: f64([2, 3]) },
+      wrt: ['table', 'h'],
+      build: ({ table, ids, h }) => [gather(table!, ids!), matMul(h!, transpose(table!))],
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+    const g = createGraph();
+    const table = g.input('table', 'float32', [5, 3]);
+    const ids = g.input('ids', 'int64', [4]);
+    const h = g.input('h', 'float32', [2, 3]);
+    const loss = add(reduceSum(gather(table, ids), { keepdims: false }), reduceSum(matMul(h, transpose(table)), { keepdims: false }));
+    const { opCounts } = graphStats(grad({ loss, wrt: [table] }).graph);
+    expect(opCounts['ScatterND']).toBe(1);
+    expect(opCounts['ConstantOfShape'] ?? 0).toBe(0);
+    expect(opCounts['Sum'] ?? 0).toBe(0);
   });
 });

@@ -7,9 +7,9 @@ import { MasaError } from '@masa-rl/core';
 import type { GradientContext, GradientRule } from './gradient-rule.js';
 import { intAttribute, intsAttribute } from './gradient-rule.js';
 import { addNode, type Tensor } from './graph.js';
-import { constantInts, reshapeLike, sumToShape } from './gradient-helpers.js';
+import { constantInts, reshapeLike, scatterAddIntoZeros, sumToShape } from './gradient-helpers.js';
 import { add, cast, less, max, min, sub, where } from './ops-elementwise.js';
-import { concat, gather, pad, scatterElements, scatterND, slice, squeeze, transpose, unsqueeze, zerosLike } from './ops-shape.js';
+import { concat, pad, scatterND, slice, squeeze, transpose, unsqueeze, zerosLike } from './ops-shape.js';
 import { dimTensor, shapeOf } from './runtime-shape.js';
 import { normalizeAxis, type Dim } from './shape.js';
 import { createTensorValue } from './tensor-value.js';
@@ -96,7 +96,7 @@ const gatherRule: GradientRule = (c) => {
   const r = indicesRaw.rank;
   if (axis === 0) {
     // gy: [indices..., data[1:]...]
-    return [scatterND(zerosLike(data), unsqueeze(indices, [-1]), gy, { reduction: 'add' }), undefined];
+    return [scatterAddIntoZeros(data, { opType: 'ScatterND', indices: unsqueeze(indices, [-1]), updates: gy, axis: 0 }), undefined];
   }
   // Move the gathered axis to the front, scatter, move it back.
   const dataPerm = [axis, ...Array.from({ length: data.rank }, (_, i) => i).filter((i) => i !== axis)];
@@ -183,6 +183,6 @@ export const SHAPE_RULES: Readonly<Record<string, GradientRule>> = {
   GatherElements: (c) => {
     const data = c.inputs[0] as Tensor;
     const axis = intAttribute(c.node, 'axis', 0);
-    return [scatterElements(zerosLike(data), c.inputs[1] as Tensor, gradientOf(c), { axis, reduction: 'add' }), undefined];
+    return [scatterAddIntoZeros(data, { opType: 'ScatterElements', indices: c.inputs[1] as Tensor, updates: gradientOf(c), axis }), undefined];
   },
 };

@@ -87,6 +87,8 @@ export type {
   SplitOptions,
   TriluOptions,
 } from './ops-shape.js';
+export { softmaxCrossEntropy, tokenLogProbs } from './ops-loss.js';
+export type { SoftmaxCrossEntropyOptions } from './ops-loss.js';
 export { rmsNormalization } from './ops-normalization.js';
 export type { RmsNormalizationOptions } from './ops-normalization.js';
 export { customOp } from './custom-op.js';

@@ -10,6 +10,7 @@ import type { DType } from '../dtype.js';
 import { createGraph, type Graph, type Tensor } from '../graph.js';
 import { add, mul, neg, silu } from '../ops-elementwise.js';
 import { fusedMatMul, matMul } from '../ops-linalg.js';
+import { tokenLogProbs } from '../ops-loss.js';
 import { logSoftmax, reduceSum } from '../ops-reduce.js';
 import { gatherElements, gather, reshape, squeeze, transpose, unsqueeze } from '../ops-shape.js';
 import { rmsNorm } from '../rms-norm.js';
@@ -28,6 +29,8 @@ export interface TinyDecoderConfig {
   qkNorm: boolean;
   /** @default true */
   fusedNorm?: boolean;
+  /** Score targets with tokenLogProbs (SoftmaxCrossEntropyLoss) instead of LogSoftmax + GatherElements. @default false */
+  crossEntropyLoss?: boolean;
 }
 
 export interface ParameterSpec {
@@ -120,8 +123,9 @@ export function buildDecoderLoss(config: TinyDecoderConfig, dtype: DType): Decod
   }
   h = rmsNorm(h, p('final_norm'), { fused });
   const logits = config.tied ? fusedMatMul(h, p('embed'), { transB: true }) : matMul(h, p('lm_head')); // [batch, seq, vocab]
-  const logProbs = logSoftmax(logits, { axis: -1 });
-  const picked = squeeze(gatherElements(logProbs, unsqueeze(targets, [-1]), { axis: -1 }), [-1]); // [batch, seq]
+  const picked = config.crossEntropyLoss
+    ? tokenLogProbs(logits, targets)
+    : squeeze(gatherElements(logSoftmax(logits, { axis: -1 }), unsqueeze(targets, [-1]), { axis: -1 }), [-1]); // [batch, seq]
   const loss = neg(reduceSum(mul(picked, weights), { keepdims: false }));
   return { graph, loss, parameters };
 }
