@@ -1,0 +1,191 @@
+/**
+ * One training job, as the worker process runs it: resolve the config text,
+ * load the data, build the engine and backend, run `trainIter`, and report
+ * everything as {@link JobMessage}s. It also writes `meta-stats.jsonl` (one
+ * line per finished step) next to the trainer's files. Runs in-process too
+ * (tests), but the app forks it so the parent stays responsive.
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MasaError, type RolloutEngine } from '@masa-rl/core';
+import { resolveConfig, trainIter, writeFileAtomic, type PolicyBackend, type TrainEvent, type TrainerConfig } from '@masa-rl/trainer';
+import { computeMetaStats, META_STATS_FILE, type MetaStatsLine } from './meta-stats.js';
+import { createObservedAlgorithmFactory, type StopCheckpoint } from './observed-algorithm.js';
+import { createSimulatedPolicy } from './simulated-policy.js';
+import { createTrainReward, loadTrainData, type TrainData } from './train-data.js';
+
+/** Which policy backend and rollout engine train. */
+export type BackendKind = 'ort' | 'fake';
+
+/** Everything the worker needs (plain data: it crosses the process boundary). */
+export interface TrainJob {
+  /** The resolved config as YAML (what `config.resolved.yaml` holds). */
+  configText: string;
+  /** Run folder (absolute). */
+  runDir: string;
+  /** `ort`: the ONNX Runtime backend and engine; `fake`: the simulated policy. */
+  backend: BackendKind;
+  /** Relative data paths are resolved against this folder. */
+  cwd: string;
+  /** Folder of the bundled datasets. @default found from the datasets package */
+  datasetsDir?: string;
+}
+
+/** A compact view of a {@link MetaStatsLine} for progress lines (no examples). */
+export interface StepSummary {
+  step: number;
+  accuracy: number | null;
+  calibrationMae: number | null;
+  gatedFraction: number | null;
+  tokensSaved: number;
+  solutionTokens: number;
+}
+
+/** A MasaError (or any failure) as plain data. */
+export interface SerializedError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+  stack?: string;
+}
+
+/** What a job reports, in order. */
+export type JobMessage =
+  | { type: 'loading'; what: string }
+  | { type: 'event'; event: TrainEvent }
+  | { type: 'step-summary'; summary: StepSummary }
+  | { type: 'stop-checkpoint'; checkpoint: StopCheckpoint }
+  | { type: 'done'; step: number; reason: 'completed' | 'data-exhausted' }
+  | { type: 'stopped'; step: number; checkpoint: string | null }
+  | { type: 'failed'; error: SerializedError };
+
+export interface RunTrainJobOptions {
+  emit: (message: JobMessage) => void;
+  /** Polled at each step boundary: `true` saves a checkpoint and stops. @default never */
+  stopRequested?: () => boolean;
+  /** Aborts at once (generation in flight too); progress since the last checkpoint is lost. */
+  signal?: AbortSignal;
+  /** Test seam: build the engine and backend yourself. */
+  _internal?: { createPolicy?: (input: { config: TrainerConfig; problems: TrainData }) => { engine: RolloutEngine; backend: PolicyBackend } };
+}
+
+/** Turns anything thrown into plain data for the parent. */
+export function serializeError(error: unknown): SerializedError {
+  if (MasaError.isInstance(error)) {
+    return { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) };
+  }
+  const plain = error instanceof Error ? error : new Error(String(error));
+  return { code: 'INTERNAL', message: plain.message, ...(plain.stack === undefined ? {} : { stack: plain.stack }) };
+}
+
+function createPolicy(job: TrainJob, config: TrainerConfig, data: TrainData): { engine: RolloutEngine; backend: PolicyBackend } {
+  if (job.backend === 'fake') {
+    const policy = createSimulatedPolicy({ problems: [...data.train.problems, ...data.validation.flatMap((set) => set.problems)], seed: config.trainer.seed });
+    return { engine: policy.engine, backend: policy.backend };
+  }
+  throw new MasaError(
+    'RUNTIME_UNAVAILABLE',
+    'the ONNX Runtime policy backend is not available in this build yet; try the app with --backend fake (a simulated policy) until it lands',
+  );
+}
+
+/** Runs one job to its end; never throws (failures become a `failed` message). */
+export async function runTrainJob(job: TrainJob, options: RunTrainJobOptions): Promise<void> {
+  const { emit, stopRequested = () => false, signal } = options;
+  try {
+    const config = resolveConfig({ file: { text: job.configText, path: join(job.runDir, 'config.resolved.yaml') } });
+    emit({ type: 'loading', what: 'data' });
+    const data = await loadTrainData({
+      train: config.data.train_files,
+      validation: config.data.val_files,
+      cwd: job.cwd,
+      ...(job.datasetsDir === undefined ? {} : { datasetsDir: job.datasetsDir }),
+    });
+    emit({ type: 'loading', what: job.backend === 'fake' ? 'simulated policy' : 'model' });
+    const { engine, backend } = (options._internal?.createPolicy ?? ((input) => createPolicy(job, input.config, input.problems)))({ config, problems: data });
+    const pending = new Map<number, MetaStatsLine>();
+    const metaStatsPath = join(job.runDir, META_STATS_FILE);
+    let stopCheckpoint: StopCheckpoint | undefined;
+    const algorithmFactory = createObservedAlgorithmFactory({
+      runDir: job.runDir,
+      stopRequested,
+      onCollected: (step, collected) => pending.set(step, computeMetaStats({ step, collected, config })),
+      onStopCheckpoint: (checkpoint) => {
+        stopCheckpoint = checkpoint;
+        emit({ type: 'stop-checkpoint', checkpoint });
+      },
+    });
+    const iterator = trainIter({
+      config,
+      engine,
+      backend,
+      train: data.train,
+      validation: data.validation,
+      reward: createTrainReward(data.templates),
+      runDir: job.runDir,
+      algorithmFactory,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    let lastStep = 0;
+    try {
+      for (let result = await iterator.next(); result.done !== true; result = await iterator.next()) {
+        const event = result.value;
+        if (event.type === 'run-start') {
+          lastStep = event.startStep;
+          await rewriteMetaStats(job.runDir, event.startStep);
+        }
+        if (event.type === 'step-end') {
+          lastStep = event.step;
+          const line = pending.get(event.step);
+          pending.delete(event.step);
+          if (line !== undefined) {
+            appendFileSync(metaStatsPath, `${JSON.stringify(line)}\n`);
+            emit({ type: 'step-summary', summary: summarize(line, event.metrics) });
+          }
+        }
+        emit({ type: 'event', event });
+        if (event.type === 'run-end') emit({ type: 'done', step: event.step, reason: event.reason });
+      }
+    } catch (error: unknown) {
+      if (MasaError.isInstance(error) && error.code === 'ABORTED') {
+        emit({ type: 'stopped', step: stopCheckpoint?.step ?? lastStep, checkpoint: stopCheckpoint?.path ?? null });
+        return;
+      }
+      throw error;
+    } finally {
+      await engine.close?.();
+    }
+  } catch (error: unknown) {
+    emit({ type: 'failed', error: serializeError(error) });
+  }
+}
+
+function summarize(line: MetaStatsLine, metrics: Record<string, number>): StepSummary {
+  const gated = metrics['masa/gated_frac'];
+  return {
+    step: line.step,
+    accuracy: line.accuracy,
+    calibrationMae: line.calibration?.mae ?? null,
+    gatedFraction: gated ?? null,
+    tokensSaved: line.tokens.saved,
+    solutionTokens: line.tokens.solution,
+  };
+}
+
+/** Keeps the lines of `meta-stats.jsonl` with `step ≤ lastStep` (atomically), like the trainer does with its files on resume. */
+export async function rewriteMetaStats(runDir: string, lastStep: number): Promise<void> {
+  const path = join(runDir, META_STATS_FILE);
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      if (line.trim() === '') return false;
+      try {
+        const value = JSON.parse(line) as { step?: unknown };
+        return typeof value.step === 'number' && value.step <= lastStep;
+      } catch {
+        return false;
+      }
+    });
+  await writeFileAtomic(path, kept.map((line) => `${line}\n`).join(''));
+}
