@@ -35,6 +35,8 @@ const TABLE: Readonly<Record<string, readonly Row[]>> = {
     ['12\\text{ cm}', '13 \\text{ cm}', false],
     ['\\$36', '\\$63', false],
     ['40 \\text{ miles}', '40 miles', true],
+    ['12', '12 ways', true],
+    ['12', '13 ways', false],
   ],
   percent: [
     ['10\\%', '10', true],
@@ -199,6 +201,7 @@ const TABLE: Readonly<Record<string, readonly Row[]>> = {
     ['\\text{Navin}', 'Luka', false],
     ['\\text{two}', '2', true], // number words are numbers
     ['3', 'three', true],
+    ['10', '\\boxed{10}', true],
     ['\\text{13}', '13', true],
   ],
   infinity: [

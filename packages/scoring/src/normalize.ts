@@ -52,6 +52,20 @@ const SPACING = /\\(?:displaystyle|textstyle|scriptstyle|quad|qquad|[,;:> ]|bigl
  */
 const ROW_BREAK = '\u0000';
 
+function isBalancedBraces(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
+    if (ch === '{') depth++;
+    else if (ch === '}' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
 export function normalizeAnswerText(input: string): string {
   // Protect matrix row breaks (\\) from the single-backslash rules below.
   let s = input.trim().replace(/\u0000/g, '').replace(/\\\\/g, ROW_BREAK);
@@ -104,6 +118,9 @@ export function normalizeAnswerText(input: string): string {
   s = s.replace(/\s+/g, ' ').trim();
   // A trailing period (end of sentence), but not a decimal point like `5.` — both read the same.
   s = s.replace(/(?:\s*\.)+$/, '').trim();
+  // A whole-answer \boxed{…} / \fbox{…} (a bare answer copied with its box).
+  const boxed = /^\\(?:boxed|fbox)\s*\{([\s\S]*)\}$/.exec(s);
+  if (boxed && isBalancedBraces(boxed[1] as string)) s = (boxed[1] as string).trim();
   // A leading \approx / = (\boxed{\approx 10.8}, \boxed{= 5}) is not part of the value.
   s = s.replace(/^(?:\\approx|\\simeq|\\sim|=)\s*/, '');
   // x \in S → S.
@@ -168,6 +185,12 @@ export function stripItemDecorations(input: string): ItemDecorations {
         text = value;
         unit = true;
       }
+    }
+    // A plain number followed by English words: "3 apples", "12 ways to choose".
+    const counted = /^(-?\d[\d,]*(?:\.\d+)?|\\frac\{\d+\}\{\d+\})\s+([A-Za-z]{3,}(?:\s+[A-Za-z]+)*)$/.exec(text);
+    if (counted && !/^(?:sin|cos|tan|sec|csc|cot|log|exp|sqrt|arcsin|arccos|arctan)\b/.test(counted[2] as string)) {
+      text = counted[1] as string;
+      unit = true;
     }
     const wordMatch = UNIT_WORD_RE.exec(text);
     if (wordMatch) {

@@ -45,6 +45,8 @@ describe('normalizeAnswerText', () => {
     ['\\varnothing', '\\emptyset'],
     ['infinity', '\\infty'],
     ['\\approx 10.8', '10.8'],
+    ['\\boxed{10}', '10'],
+    ['\\boxed{1}, \\boxed{2}', '\\boxed{1}, \\boxed{2}'],
     ['\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}', '\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}'],
   ])('%j → %j', (input, expected) => {
     expect(normalizeAnswerText(input)).toBe(expected);
@@ -54,6 +56,8 @@ describe('normalizeAnswerText', () => {
     expect(stripItemDecorations('62.5\\%')).toEqual({ text: '62.5', percent: true, unit: false });
     expect(stripItemDecorations('864 \\mbox{ inches}^2')).toEqual({ text: '864', percent: false, unit: true });
     expect(stripItemDecorations('12 cm')).toEqual({ text: '12', percent: false, unit: true });
+    expect(stripItemDecorations('3 apples')).toEqual({ text: '3', percent: false, unit: true });
+    expect(stripItemDecorations('3 sin').text).toBe('3 sin');
     // A lone word, or a single upright letter after a value, is not a unit.
     expect(stripItemDecorations('\\text{Evelyn}').text).toBe('\\text{Evelyn}');
     expect(stripItemDecorations('2\\mathrm{e}').text).toBe('2\\mathrm{e}');
