@@ -243,7 +243,7 @@ export function createEvalCommand(options: EvalCommandOptions = {}): Command {
     .addOption(new Option('--mode <mode>', 'correct (our policy) or masa-parity (the reference grader, bugs included)').choices([...GRADING_MODES]).default('correct'))
     .option('--out <dir>', 'output folder for scores.jsonl, summary.md, summary.json (default: runs/eval/<dataset>-<mode>)')
     .option('--json', 'print the summary as one JSON object instead of the table')
-    .option('--ks <list>', 'pass@k values to report', parseKs, [1, 8, 32])
+    .addOption(new Option('--ks <list>', 'pass@k values to report').argParser(parseKs).default([1, 8, 32], '1,8,32'))
     .option('--deadline-ms <ms>', 'deadline of one grade', positiveInteger('--deadline-ms'), 2000)
     .option('--workers <n>', 'grading worker threads (default: min(4, cores))', positiveInteger('--workers'))
     .option('--datasets-dir <dir>', 'folder of bundled datasets (default: MASA_DATASETS_DIR, else the repository datasets/)')
