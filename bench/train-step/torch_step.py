@@ -4,6 +4,8 @@ train-step.mjs wrote, timed over full training steps (forward, weighted
 log-likelihood loss, backward, grad-norm clip, AdamW).
 
 usage: torch_step.py FOLDER STEPS WARMUP   (prints one JSON line)
+       torch_step.py FOLDER serve           (one step per "step" line on stdin,
+                                              one JSON line per step on stdout)
 """
 import json
 import math
@@ -77,8 +79,7 @@ def loss_fn(config, p, inputs, theta=1e6):
     return -(picked * inputs["token_weights"]).sum()
 
 
-def main():
-    folder, steps, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def build(folder):
     manifest, params, kinds, inputs = load(folder)
     hyper = manifest["hyper"]
     decay = [value for name, value in params.items() if kinds[name] != "norm"]
@@ -90,19 +91,37 @@ def main():
         eps=hyper["epsilon"],
     )
     all_params = list(params.values())
-    first_loss = None
-    times = []
-    for step in range(warmup + steps):
+
+    def step():
         start = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(manifest["config"], params, inputs)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(all_params, hyper["maxGradNorm"])
         optimizer.step()
-        elapsed = (time.perf_counter() - start) * 1000
+        return (time.perf_counter() - start) * 1000, float(loss.detach())
+
+    return step
+
+
+def main():
+    folder = sys.argv[1]
+    step = build(folder)
+    if sys.argv[2] == "serve":
+        for line in sys.stdin:
+            if line.strip() != "step":
+                break
+            elapsed, loss = step()
+            print(json.dumps({"ms": elapsed, "loss": loss, "torch_version": torch.__version__}), flush=True)
+        return
+    steps, warmup = int(sys.argv[2]), int(sys.argv[3])
+    first_loss = None
+    times = []
+    for index in range(warmup + steps):
+        elapsed, loss = step()
         if first_loss is None:
-            first_loss = float(loss.detach())
-        if step >= warmup:
+            first_loss = loss
+        if index >= warmup:
             times.append(elapsed)
     print(json.dumps({"step_ms": times, "first_loss": first_loss, "torch_version": torch.__version__, "threads": torch.get_num_threads()}))
 

@@ -6,12 +6,13 @@
 // script checks that their losses agree before it trusts the timings.
 //
 //   pnpm --filter @masa-rl/onnx build && bash bench/train-step/setup.sh
-//   node bench/train-step/train-step.mjs [--model small|tiny] [--batch 8] [--seq 256] [--steps 5] [--rounds 2]
-import { spawnSync } from 'node:child_process';
+//   node bench/train-step/train-step.mjs [--model small|tiny] [--batch 8] [--seq 256] [--steps 8] [--warmup 2] [--json]
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createRng } from '../../packages/core/dist/index.js';
 import { createAdamW, createSession, createTensorValue, grad, graphStats } from '../../packages/onnx/dist/index.js';
@@ -23,9 +24,8 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: 'small' },
     batch: { type: 'string', default: '8' },
     seq: { type: 'string', default: '256' },
-    steps: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '2' },
     'skip-torch': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -36,7 +36,6 @@ const batch = Number(args.batch);
 const seq = Number(args.seq);
 const steps = Number(args.steps);
 const warmup = Number(args.warmup);
-const rounds = Number(args.rounds);
 const hyper = { learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, maxGradNorm: 1 };
 const log = (...parts) => process.stderr.write(`${parts.join(' ')}\n`);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -106,23 +105,18 @@ const parameterCount = weights.reduce((a, w) => a + w.length, 0);
 log(`model ${args.model}: ${(parameterCount / 1e6).toFixed(2)}M parameters, ${batch}×${seq} = ${batch * seq} tokens; graph ${stats.liveNodes} nodes, built + loaded in ${buildMs.toFixed(0)} ms`);
 
 let firstLoss;
-async function masaSteps(count) {
-  const runMs = [];
-  const optimizerMs = [];
-  for (let step = 0; step < count; step++) {
-    const t0 = performance.now();
-    const out = await session.run(feeds);
-    const t1 = performance.now();
-    firstLoss ??= out.loss.data[0];
-    optimizer.step(gradientNames.map((name) => out[name].data));
-    const t2 = performance.now();
-    runMs.push(t1 - t0);
-    optimizerMs.push(t2 - t1);
-  }
-  return { runMs, optimizerMs, stepMs: runMs.map((ms, i) => ms + optimizerMs[i]) };
+async function masaStep() {
+  const t0 = performance.now();
+  const out = await session.run(feeds);
+  const t1 = performance.now();
+  firstLoss ??= out.loss.data[0];
+  optimizer.step(gradientNames.map((name) => out[name].data));
+  const t2 = performance.now();
+  return { runMs: t1 - t0, optimizerMs: t2 - t1, stepMs: t2 - t0 };
 }
 
-// ---- PyTorch side (a child process, so both sides run in this one invocation).
+// ---- PyTorch side: a child process that runs one step per request, so the two
+// sides alternate step by step and share the machine's ups and downs.
 function findPython() {
   const which = spawnSync('bash', ['-c', 'which -a python3; echo /usr/bin/python3'], { encoding: 'utf8' });
   for (const candidate of [...new Set(which.stdout.split('\n').filter(Boolean))]) {
@@ -132,30 +126,68 @@ function findPython() {
 }
 const python = args['skip-torch'] ? undefined : findPython();
 if (!args['skip-torch'] && python === undefined) log('no python3 can import torch: run bench/train-step/setup.sh (PyTorch side skipped)');
-function torchSteps(count, warm) {
+let torchProcess;
+let torchLines;
+if (python) {
   const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OMP_WAIT_POLICY: 'PASSIVE' };
-  const result = spawnSync(python, [join(here, 'torch_step.py'), folder, String(count), String(warm)], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (result.status !== 0) throw new Error(`torch_step.py failed:\n${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').pop());
+  torchProcess = spawn(python, [join(here, 'torch_step.py'), folder, 'serve'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  torchLines = createInterface({ input: torchProcess.stdout })[Symbol.asyncIterator]();
+}
+async function torchStep() {
+  torchProcess.stdin.write('step\n');
+  const { value, done } = await torchLines.next();
+  if (done) throw new Error('torch_step.py stopped early (see its error above)');
+  return JSON.parse(value);
 }
 
 const masa = { runMs: [], optimizerMs: [], stepMs: [] };
 const torch = { stepMs: [], loss: undefined, version: undefined };
-await masaSteps(warmup);
-for (let round = 0; round < rounds; round++) {
-  const ours = await masaSteps(steps);
-  for (const key of Object.keys(masa)) masa[key].push(...ours[key]);
-  log(`round ${round + 1}: masa-rl median ${median(ours.stepMs).toFixed(0)} ms/step`);
+const ratios = [];
+for (let i = 0; i < warmup; i++) {
+  await masaStep();
   if (python) {
-    const theirs = torchSteps(steps, round === 0 ? warmup : 1);
-    torch.stepMs.push(...theirs.step_ms);
-    torch.loss ??= theirs.first_loss;
-    torch.version = theirs.torch_version;
-    log(`round ${round + 1}: PyTorch median ${median(theirs.step_ms).toFixed(0)} ms/step`);
+    const first = await torchStep();
+    torch.loss ??= first.loss;
+    torch.version = first.torch_version;
   }
 }
+for (let i = 0; i < steps; i++) {
+  // Alternate who goes first, so neither side always runs right after the other.
+  let ours;
+  let theirs;
+  if (i % 2 === 0 || !python) {
+    ours = await masaStep();
+    if (python) theirs = await torchStep();
+  } else {
+    theirs = await torchStep();
+    ours = await masaStep();
+  }
+  for (const key of Object.keys(masa)) masa[key].push(ours[key]);
+  if (theirs) {
+    torch.stepMs.push(theirs.ms);
+    ratios.push(ours.stepMs / theirs.ms);
+  }
+  log(`step ${i + 1}: masa-rl ${ours.stepMs.toFixed(0)} ms${theirs ? `, PyTorch ${theirs.ms.toFixed(0)} ms` : ''}`);
+}
+if (torchProcess) {
+  torchProcess.stdin.end();
+  await new Promise((resolve) => torchProcess.on('close', resolve));
+}
 await session.release();
-if (!process.env.KEEP) rmSync(folder, { recursive: true, force: true }); else log(`kept ${folder}`);
+if (!process.env.KEEP) rmSync(folder, { recursive: true, force: true });
+else log(`kept ${folder}`);
+
+// ---- AdamW alone on exactly 10M parameters (10 tensors of 1M), as the issue asks.
+const adamwParameters = Array.from({ length: 10 }, () => Float32Array.from({ length: 1_000_000 }, () => rng.normal() * 0.02));
+const adamwGradients = adamwParameters.map((p) => Float32Array.from(p, () => rng.normal() * 1e-3));
+const adamw10M = createAdamW({ parameters: adamwParameters, ...hyper });
+adamw10M.step(adamwGradients);
+const adamwTimes = [];
+for (let i = 0; i < 5; i++) {
+  const t0 = performance.now();
+  adamw10M.step(adamwGradients);
+  adamwTimes.push(performance.now() - t0);
+}
 
 const report = {
   model: args.model,
@@ -169,20 +201,23 @@ const report = {
     adamwMs: median(masa.optimizerMs),
     firstLoss,
     graphNodes: stats.liveNodes,
+    adamw10MParametersMs: median(adamwTimes),
   },
   torch: python ? { stepMs: median(torch.stepMs), firstLoss: torch.loss, version: torch.version } : undefined,
 };
 if (report.torch) {
   report.ratio = report.masa.stepMs / report.torch.stepMs;
+  report.medianPairedRatio = median(ratios);
   report.lossRelativeDifference = Math.abs(firstLoss - torch.loss) / Math.abs(torch.loss);
 }
 if (args.json) console.log(JSON.stringify(report));
 else {
   console.log(`train step, ${report.model} (${(parameterCount / 1e6).toFixed(2)}M params), ${batch}×${seq} tokens, 1 thread`);
   console.log(`  masa-rl : ${report.masa.stepMs.toFixed(0)} ms/step (forward+backward ${report.masa.forwardBackwardMs.toFixed(0)} ms, AdamW ${report.masa.adamwMs.toFixed(0)} ms), loss ${firstLoss.toFixed(6)}`);
+  console.log(`  AdamW alone, 10.0M parameters (with grad-norm clipping): ${report.masa.adamw10MParametersMs.toFixed(0)} ms/step`);
   if (report.torch) {
     console.log(`  PyTorch : ${report.torch.stepMs.toFixed(0)} ms/step (torch ${report.torch.version}), loss ${report.torch.firstLoss.toFixed(6)}`);
     console.log(`  losses agree to ${report.lossRelativeDifference.toExponential(1)} relative`);
-    console.log(`  ratio masa-rl / PyTorch = ${report.ratio.toFixed(2)}× (target ≤ 1.00×)`);
+    console.log(`  ratio masa-rl / PyTorch = ${report.ratio.toFixed(2)}× (median of per-step ratios ${report.medianPairedRatio.toFixed(2)}×; target ≤ 1.00×)`);
   }
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { grad } from './autodiff.js';
 import { customOp } from './custom-op.js';
 import { createGraph } from './graph.js';
-import { add, exp, greater, mul, stopGradient, tanh, where } from './ops-elementwise.js';
+import { add, exp, floor, greater, mul, sign, stopGradient, tanh, where } from './ops-elementwise.js';
 import { matMul } from './ops-linalg.js';
 import { reduceSum } from './ops-reduce.js';
 import { gather } from './ops-shape.js';
@@ -84,6 +84,16 @@ describe('grad()', () => {
     // d/dtable of sum(relu(rows) * const(relu(rows))) = relu(rows) scattered back (row 2 twice).
     const expected = [1, 0, 0, 0, 0, 2 * 6, 0, 0];
     expect(Array.from(out['grad.table']!.data as Float64Array)).toEqual(expected);
+  });
+
+  it('gives piecewise-constant ops (Floor, Sign) a zero gradient', async () => {
+    const g = createGraph();
+    const x = g.input('x', 'float64', [4]);
+    const loss = reduceSum(add(mul(floor(x), x), sign(x)), { keepdims: false });
+    const { graph } = grad({ loss, wrt: [x] });
+    await using session = await createSession({ model: graph });
+    const out = await session.run({ x: createTensorValue('float64', [4], [-1.5, -0.2, 0.7, 2.3]) });
+    expect(Array.from(out['grad.x']!.data as Float64Array)).toEqual([-2, -1, 0, 2]);
   });
 
   it('fails with GRADIENT_UNDEFINED naming an op that has no rule', () => {

@@ -124,6 +124,11 @@ export const ELEMENTWISE_RULES: Readonly<Record<string, Rule>> = {
   },
   Sin: (c) => [mul(grads(c), cos(input(c, 0)))],
   Cos: (c) => [neg(mul(grads(c), sin(input(c, 0))))],
+  // Piecewise constant: zero gradient almost everywhere.
+  Floor: () => [undefined],
+  Ceil: () => [undefined],
+  Round: () => [undefined],
+  Sign: () => [undefined],
   Relu: (c) => [where(greater(input(c, 0), 0), grads(c), 0)],
   Abs: (c) => [mul(grads(c), sign(input(c, 0)))],
   Cast: (c) => [cast(grads(c), input(c, 0).dtype)],

@@ -2,7 +2,7 @@ import { createRng } from '@masa-rl/core';
 import { describe, expect, it } from 'vitest';
 import { logSoftmax, reduceMax, reduceMean, reduceMin, reduceSum, softmax } from './ops-reduce.js';
 import { mul } from './ops-elementwise.js';
-import { rmsNormalization } from './ops-normalization.js';
+import { rmsNormalization, simplifiedLayerNormalization } from './ops-normalization.js';
 import { checkGradients } from './testing/gradient-check.js';
 import { randomTensor } from './testing/random-tensor.js';
 
@@ -59,5 +59,15 @@ describe('reduction, softmax and normalisation gradient rules vs finite differen
       build: ({ x, scale }) => mul(rmsNormalization(x!, scale!, { axis: 1, epsilon: 0.01 }), 2),
     });
     expect(lastTwo.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('SimplifiedLayerNormalization (float32 only in ONNX Runtime: looser tolerance), reusing the saved inverse RMS', async () => {
+    const report = await checkGradients({
+      inputs: { x: randomTensor(rng, 'float32', [3, 8]), scale: randomTensor(rng, 'float32', [8]) },
+      wrt: ['x', 'scale'],
+      step: 1e-2,
+      build: ({ x, scale }) => simplifiedLayerNormalization(x!, scale!, { epsilon: 1e-5 }).output,
+    });
+    expect(report.maxRelativeError).toBeLessThan(5e-3);
   });
 });

@@ -62,6 +62,24 @@ export const REDUCE_RULES: Readonly<Record<string, GradientRule>> = {
     // dx = gy - softmax(x) * sum(gy)
     return [sub(gy, mul(exp(y), reduceSum(gy, { axes: [axis], keepdims: true })))];
   },
+  SimplifiedLayerNormalization: (c) => {
+    const x = c.inputs[0] as Tensor;
+    const scale = c.inputs[1] as Tensor;
+    const gy = c.outputGradients[0] as Tensor;
+    if (gy === undefined) return [undefined, undefined];
+    const axis = intAttribute(c.node, 'axis', -1);
+    const first = axis < 0 ? axis + x.rank : axis;
+    const axes = Array.from({ length: x.rank - first }, (_, i) => first + i);
+    const r = cast(c.outputs[1] as Tensor, x.dtype); // inverse RMS saved by the forward pass, [..., 1]
+    const normalised = mul(x, r);
+    const gScale = c.needsGradient[1] ? sumToShape(mul(gy, normalised), scale) : undefined;
+    let gx: Tensor | undefined;
+    if (c.needsGradient[0]) {
+      const gNormalised = mul(gy, scale);
+      gx = mul(r, sub(gNormalised, mul(normalised, reduceMean(mul(gNormalised, normalised), { axes, keepdims: true }))));
+    }
+    return [gx, gScale];
+  },
   RMSNormalization: (c) => {
     const x = c.inputs[0] as Tensor;
     const scale = c.inputs[1] as Tensor;

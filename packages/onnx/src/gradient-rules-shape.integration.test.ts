@@ -17,6 +17,7 @@ import {
   split,
   squeeze,
   transpose,
+  trilu,
   unsqueeze,
 } from './ops-shape.js';
 import { checkGradients } from './testing/gradient-check.js';
@@ -103,6 +104,15 @@ describe('data-movement gradient rules vs finite differences (float64)', () => {
       inputs: { x: f64([2, 1, 3]), y: f64([3, 1]) },
       wrt: ['x', 'y'],
       build: ({ x, y }) => [unsqueeze(squeeze(x!, [1]), [0, 3]), expand(y!, [2, 3, 4])],
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+
+  it('Trilu (upper and lower, with a diagonal offset)', async () => {
+    const report = await checkGradients({
+      inputs: { x: f64([2, 3, 4]) },
+      wrt: ['x'],
+      build: ({ x }) => [trilu(x!, { upper: true, k: 1 }), trilu(x!, { upper: false })],
     });
     expect(report.maxRelativeError).toBeLessThan(TOL64);
   });

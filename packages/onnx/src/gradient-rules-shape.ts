@@ -179,6 +179,18 @@ export const SHAPE_RULES: Readonly<Record<string, GradientRule>> = {
     const parts = c.outputs.map((output, position) => c.outputGradients[position] ?? zerosLike(output));
     return [reshapeLike(concat(parts, axis), x), undefined];
   },
+  Trilu: (c) => {
+    const upper = intAttribute(c.node, 'upper', 1) === 1;
+    const k = c.inputs[1];
+    // The same mask applied to the gradient.
+    const [masked] = addNode(c.graph, {
+      opType: 'Trilu',
+      inputs: k === undefined ? [gradientOf(c)] : [gradientOf(c), k],
+      outputs: [{ dtype: gradientOf(c).dtype, shape: gradientOf(c).shape }],
+      attributes: { upper: { type: 'int', value: upper ? 1 : 0 } },
+    });
+    return [masked, undefined];
+  },
   Gather: gatherRule,
   GatherElements: (c) => {
     const data = c.inputs[0] as Tensor;

@@ -89,8 +89,8 @@ export type {
 } from './ops-shape.js';
 export { softmaxCrossEntropy, tokenLogProbs } from './ops-loss.js';
 export type { SoftmaxCrossEntropyOptions } from './ops-loss.js';
-export { rmsNormalization } from './ops-normalization.js';
-export type { RmsNormalizationOptions } from './ops-normalization.js';
+export { rmsNormalization, simplifiedLayerNormalization } from './ops-normalization.js';
+export type { RmsNormalizationOptions, SimplifiedLayerNormalizationOptions } from './ops-normalization.js';
 export { customOp } from './custom-op.js';
 export type { CustomOpOptions } from './custom-op.js';
 export { graphStats, serializeGraph } from './serialize.js';

@@ -6,7 +6,7 @@
 import { MasaError } from '@masa-rl/core';
 import { ONNX_ELEMENT_TYPE } from './dtype.js';
 import { addNode, type Tensor } from './graph.js';
-import { requireFloat, resolveOperands } from './operands.js';
+import { requireDType, requireFloat, resolveOperands } from './operands.js';
 import { broadcastShapes, formatShape, normalizeAxis } from './shape.js';
 
 /** Options of {@link rmsNormalization}. */
@@ -46,4 +46,44 @@ export function rmsNormalization(x: Tensor, scale: Tensor, options: RmsNormaliza
       stash_type: { type: 'int', value: dtype === 'float64' ? ONNX_ELEMENT_TYPE.float64 : ONNX_ELEMENT_TYPE.float32 },
     },
   })[0] as Tensor;
+}
+
+/** Options of {@link simplifiedLayerNormalization}. */
+export interface SimplifiedLayerNormalizationOptions {
+  /** First normalised axis. @default -1 */
+  axis?: number;
+  /** @default 1e-5 */
+  epsilon?: number;
+}
+
+/**
+ * ONNX Runtime's `SimplifiedLayerNormalization` (RMSNorm registered in the ONNX
+ * domain, opset 1): returns the normalised tensor and the inverse RMS
+ * (`[..., 1]`, float32), which its gradient rule reuses instead of
+ * recomputing. float32/float16 only (ONNX Runtime computes the statistics in
+ * float32); use {@link rmsNormalization} for float64.
+ */
+export function simplifiedLayerNormalization(
+  x: Tensor,
+  scale: Tensor,
+  options: SimplifiedLayerNormalizationOptions = {},
+): { output: Tensor; inverseRms: Tensor } {
+  const { graph, dtype } = resolveOperands('SimplifiedLayerNormalization', [x, scale]);
+  requireDType('SimplifiedLayerNormalization', x, ['float32', 'float16', 'bfloat16']);
+  const axis = normalizeAxis('SimplifiedLayerNormalization', options.axis ?? -1, x.rank);
+  broadcastShapes('SimplifiedLayerNormalization', [x.shape.slice(axis), scale.shape]);
+  const [output, inverseRms] = addNode(graph, {
+    opType: 'SimplifiedLayerNormalization',
+    inputs: [x, scale],
+    outputs: [
+      { dtype, shape: x.shape },
+      { dtype: 'float32', shape: x.shape.map((dim, i) => (i < axis ? dim : 1)) },
+    ],
+    attributes: {
+      axis: { type: 'int', value: axis },
+      epsilon: { type: 'float', value: options.epsilon ?? 1e-5 },
+      stash_type: { type: 'int', value: ONNX_ELEMENT_TYPE.float32 },
+    },
+  }) as [Tensor, Tensor];
+  return { output, inverseRms };
 }
