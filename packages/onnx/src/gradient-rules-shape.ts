@@ -10,7 +10,7 @@ import { addNode, type Tensor } from './graph.js';
 import { constantInts, reshapeLike, scatterAddIntoZeros, sumToShape } from './gradient-helpers.js';
 import { add, cast, less, max, min, sub, where } from './ops-elementwise.js';
 import { concat, pad, scatterND, slice, squeeze, transpose, unsqueeze, zerosLike } from './ops-shape.js';
-import { dimTensor, shapeOf } from './runtime-shape.js';
+import { dimTensor } from './runtime-shape.js';
 import { normalizeAxis, type Dim } from './shape.js';
 import { createTensorValue } from './tensor-value.js';
 

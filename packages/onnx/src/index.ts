@@ -6,6 +6,7 @@ export type { DType, TensorData, TypedArrayOf } from './dtype.js';
 export { formatShape } from './shape.js';
 export type { Dim, Shape } from './shape.js';
 export { createTensorValue, elementCount } from './tensor-value.js';
+export { fromBfloat16Bits, fromFloat16Bits, toBfloat16Bits, toFloat16Bits } from './half-precision.js';
 export type { TensorValue } from './tensor-value.js';
 export type { Operand } from './operands.js';
 export {

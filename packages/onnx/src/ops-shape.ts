@@ -16,7 +16,6 @@ import {
   divideDims,
   formatShape,
   isAnonymousDim,
-  isStaticShape,
   normalizeAxis,
   shapeSize,
   type Dim,

@@ -8,6 +8,7 @@ import { rmsNormalization } from './ops-normalization.js';
 import { serializeGraph } from './serialize.js';
 import { createSession, type Session } from './session.js';
 import { createTensorValue } from './tensor-value.js';
+import { fromBfloat16Bits, toBfloat16Bits, toFloat16Bits } from './half-precision.js';
 
 const sessions: Session[] = [];
 afterAll(async () => {
@@ -138,5 +139,18 @@ describe('builder → ONNX → onnxruntime round trip', () => {
     expect(out['heads']!.dims).toEqual([2, 5, 2, 3]);
     expect(out['back']!.dims).toEqual([2, 5, 6]);
     expect(Array.from(out['back']!.data as Float32Array)).toEqual(Array.from(data));
+  });
+
+  it('casts to float16 and bfloat16 with the same rounding as toFloat16Bits/toBfloat16Bits', async () => {
+    const g = createGraph();
+    const x = g.input('x', 'float32', [6]);
+    g.output('half', cast(x, 'float16'));
+    g.output('back', cast(cast(x, 'bfloat16'), 'float32'));
+    const session = await open(serializeGraph(g));
+    const values = [1, -2, 0.1, 65504, 1e-7, 3.14159];
+    const out = await session.run({ x: createTensorValue('float32', [6], values) });
+    expect(out['half']!.dtype).toBe('float16');
+    expect(Array.from(out['half']!.data as Uint16Array)).toEqual(values.map(toFloat16Bits));
+    expect(Array.from(out['back']!.data as Float32Array)).toEqual(values.map((v) => fromBfloat16Bits(toBfloat16Bits(v))));
   });
 });

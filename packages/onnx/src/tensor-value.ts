@@ -4,6 +4,7 @@
  * through this shape.
  */
 import { MasaError } from '@masa-rl/core';
+import { toBfloat16Bits, toFloat16Bits } from './half-precision.js';
 import { allocateTensorData, dataMatchesDType, isDType, type DType, type TypedArrayOf } from './dtype.js';
 
 /** A concrete tensor. `data` is row-major and has exactly `product(dims)` elements. */
@@ -22,8 +23,9 @@ export function elementCount(dims: readonly number[]): number {
 
 /**
  * Builds a {@link TensorValue}. `data` may be a typed array of the dtype's class
- * (kept, not copied), plain numbers (converted), bigints (int64) or booleans
- * (bool); when left out the tensor is zero-filled.
+ * (kept, not copied; raw 16-bit words for float16/bfloat16), plain numbers
+ * (converted, rounding to nearest even for the 16-bit floats), bigints (int64)
+ * or booleans (bool); when left out the tensor is zero-filled.
  */
 export function createTensorValue<D extends DType>(
   dtype: D,
@@ -57,6 +59,8 @@ export function createTensorValue<D extends DType>(
       const item = list[i];
       if (dtype === 'int64') (typed as BigInt64Array)[i] = BigInt(item as number | bigint);
       else if (dtype === 'bool') (typed as Uint8Array)[i] = item ? 1 : 0;
+      else if (dtype === 'float16') (typed as Uint16Array)[i] = toFloat16Bits(Number(item));
+      else if (dtype === 'bfloat16') (typed as Uint16Array)[i] = toBfloat16Bits(Number(item));
       else (typed as Float64Array)[i] = Number(item);
     }
   }
