@@ -62,3 +62,31 @@ export { createMasaAlgorithm, defaultMetaPromptBuilder, isMasaAlgorithm, META_UI
 export type { MasaOptions, MetaPromptBuilder } from './masa.js';
 export { createOrtPolicyBackend } from './ort/ort-policy-backend.js';
 export type { CreateOrtPolicyBackendOptions, OrtBackendModel, OrtPolicyBackend } from './ort/ort-policy-backend.js';
+export {
+  CHAR_CHAT_TEMPLATE,
+  CHAR_TOKEN_IDS,
+  CHAR_VOCAB_SIZE,
+  ENDOFTEXT_TOKEN,
+  IM_END_TOKEN,
+  IM_START_TOKEN,
+  createCharTokenizerConfigJson,
+  createCharTokenizerJson,
+  writeCharTokenizer,
+} from './recipes/char-tokenizer.js';
+export type { WriteCharTokenizerOptions } from './recipes/char-tokenizer.js';
+export {
+  TINY_EVALUATION_SET,
+  TINY_MODEL_SHAPE,
+  TINY_RECIPE_DEFAULTS,
+  createTinyInitialWeights,
+  createTinyModelConfig,
+  runTinyRecipe,
+  tinyGenerationConfig,
+  tinyLearningRate,
+  tinyRecipeIter,
+} from './recipes/tiny.js';
+export type { TinyRecipeEvent, TinyRecipeOptions, TinyRecipeResult, TinyRecipeSettings, TinyTrainingSummary } from './recipes/tiny.js';
+export { evaluateTinyModel } from './recipes/tiny-evaluation.js';
+export type { EvaluateTinyModelOptions, TinyEvaluation } from './recipes/tiny-evaluation.js';
+export { createBucketedBatches, createSftExampleStream, tinyMetaMessages, tinySolutionMessages } from './recipes/tiny-sft-data.js';
+export type { BucketedBatchesOptions, SftExample, SftExampleStream, SftExampleStreamOptions } from './recipes/tiny-sft-data.js';
