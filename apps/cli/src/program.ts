@@ -4,6 +4,7 @@ import { createEvalCommand } from './commands/eval.js';
 import { createExportCommand } from './commands/export.js';
 import { createGradeCommand } from './commands/grade.js';
 import { createScoreCommand } from './commands/score.js';
+import { createSftCommand } from './commands/sft.js';
 
 /** Builds the `masa` program with every command registered. */
 export function createProgram(): Command {
@@ -19,5 +20,6 @@ export function createProgram(): Command {
   program.addCommand(createEvalCommand());
   program.addCommand(createScoreCommand());
   program.addCommand(createExportCommand());
+  program.addCommand(createSftCommand());
   return program;
 }
