@@ -158,6 +158,14 @@ describe('token log-probabilities', () => {
     }
   });
 
+  it('weights baked in as initializers give the same logits as weights fed as inputs', async () => {
+    const { config, weights } = models['qwen3 tied, partial rotary, linear rope'] as LoadedModel;
+    const prompt = leftPadBatch({ sequences: [[4, 8, 15, 16, 23, 42].map((t) => t % config.vocabSize)] });
+    await using fed = createModelRunner({ config, weights });
+    await using baked = createModelRunner({ config, weights, weightMode: 'initializers' });
+    expect(relativeError((await baked.step(prompt)).logits, (await fed.step(prompt)).logits)).toBeLessThan(1e-12);
+  });
+
   it('rejects token ids outside the vocabulary', async () => {
     const { config, weights } = models['qwen2'] as LoadedModel;
     await using runner = createModelRunner({ config, weights });

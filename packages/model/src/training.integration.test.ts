@@ -139,10 +139,21 @@ describe('LoRA', () => {
       return out;
     };
     await using step = await createTrainingStep({ config: model.config, weights: model.weights, lora: { config: lora, weights: adapters }, loss: lossWithEntropy });
+    // The same step with the frozen base baked into the graph as initializers.
+    await using baked = await createTrainingStep({
+      config: model.config,
+      weights: model.weights,
+      lora: { config: lora, weights: adapters },
+      loss: lossWithEntropy,
+      frozenWeights: 'initializers',
+    });
     expect(step.trainableNames).toHaveLength(2 * 3 * model.config.numLayers);
     expect(step.trainableNames.every((n) => n.includes('.lora_'))).toBe(true);
     const result = await step.run(batch, { token_weights: createTensorValue('float64', [batch.batch, batch.seq], tokenWeights) });
     expect(result.loss).toBeCloseTo(referenceLoss(model, merged(), rows, tokenWeights, batch.seq), 10);
+    const bakedResult = await baked.run(batch, { token_weights: createTensorValue('float64', [batch.batch, batch.seq], tokenWeights) });
+    expect(bakedResult.loss).toBeCloseTo(result.loss, 12);
+    bakedResult.gradients.forEach((g, p) => expect(relativeError(g, result.gradients[p] as Float64Array)).toBeLessThan(1e-12));
     const rng = createRng('lora-entries');
     const h = 1e-5;
     step.trainableNames.forEach((parameter, p) => {
