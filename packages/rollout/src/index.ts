@@ -12,3 +12,5 @@ export type { CreateServerOptions, RolloutServer } from './server.js';
 export type { ServerTokenizer } from './openai-protocol.js';
 export { createChildProcessEngine } from './child-process-engine.js';
 export type { ChildProcessEngine, ChildProcessEngineOptions } from './child-process-engine.js';
+export { createOrtEngine } from './ort-engine.js';
+export type { OrtEngine, OrtEngineOptions, OrtEngineProfile, OrtEngineTokenizer } from './ort-engine.js';

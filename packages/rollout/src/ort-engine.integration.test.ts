@@ -1,0 +1,263 @@
+import { MasaError, type RolloutEvent, type RolloutRequest, type RolloutResult } from '@masa-rl/core';
+import { buildCausalLmGraph, createModelRunner, listParameters, type ModelRunner } from '@masa-rl/model';
+import { createSession, createTensorValue, type Session, type TensorValue } from '@masa-rl/onnx';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { letterTokenizer, tinyModel, type TinyModel } from './__tests__/tiny-model.js';
+import { createOrtEngine, type OrtEngine } from './ort-engine.js';
+import type { StreamingGenerateOptions } from './streaming.js';
+
+const model: TinyModel = tinyModel('ort-engine');
+const { config, weights } = model;
+const vocab = config.vocabSize;
+let full: Session; // full forward pass, logits at every position (no KV cache)
+let scorer: ModelRunner; // the model's scoring graph
+const engines: OrtEngine[] = [];
+
+beforeAll(async () => {
+  const built = buildCausalLmGraph({ config, withPast: false, logits: 'all' });
+  full = await createSession({ model: built.graph });
+  scorer = createModelRunner({ config, weights });
+});
+afterAll(async () => {
+  await full.release();
+  await scorer.release();
+  await Promise.all(engines.map((engine) => engine.close()));
+});
+
+function engine(options: Partial<Parameters<typeof createOrtEngine>[0]> = {}): OrtEngine {
+  const created = createOrtEngine({ config, weights, tokenizer: letterTokenizer, ...options });
+  engines.push(created);
+  return created;
+}
+
+/** Logits `[seq, vocab]` of the full forward pass over `tokens` (float32, no cache). */
+async function fullLogits(tokens: readonly number[]): Promise<Float32Array> {
+  const feeds: Record<string, TensorValue> = {
+    input_ids: createTensorValue('int64', [1, tokens.length], tokens.map(BigInt)),
+    attention_mask: createTensorValue('int64', [1, tokens.length], tokens.map(() => 1n)),
+    position_ids: createTensorValue('int64', [1, tokens.length], tokens.map((_, i) => BigInt(i))),
+  };
+  for (const spec of listParameters(config)) feeds[spec.name] = createTensorValue('float32', spec.shape, weights.get(spec.name) as Float32Array);
+  return (await full.run(feeds, { outputs: ['logits'] }))['logits']?.data as Float32Array;
+}
+
+/** log p(token | prefix) of every token after the prompt, from the model's scoring graph. */
+async function scoringLogprobs(prompt: readonly number[], completion: readonly number[]): Promise<number[]> {
+  const tokens = [...prompt, ...completion];
+  const { logProbs } = await scorer.tokenLogProbs({
+    batch: 1,
+    seq: tokens.length,
+    inputIds: BigInt64Array.from(tokens.map(BigInt)),
+    attentionMask: BigInt64Array.from(tokens.map(() => 1n)),
+  });
+  return Array.from(logProbs).slice(prompt.length);
+}
+
+/** float64 log-softmax of one row after temperature and top-k (the definition, by full sort). */
+function referenceLogprob(row: Float32Array, token: number, temperature: number, topK: number): number {
+  const values = Array.from(row);
+  const order = values.map((_, id) => id).sort((a, b) => (values[b] as number) - (values[a] as number) || a - b);
+  const kept = topK > 0 ? order.slice(0, topK) : order;
+  const max = values[order[0] as number] as number;
+  const total = kept.reduce((sum, id) => sum + Math.exp(((values[id] as number) - max) / temperature), 0);
+  return ((values[token] as number) - max) / temperature - Math.log(total);
+}
+
+const prompts = [
+  [5, 9, 14, 3],
+  [40, 2],
+  [7, 7, 7, 7, 7, 1, 30],
+];
+
+/**
+ * Same tokens, text and reasons; logprobs within 1e-5. (float32 sums inside ORT depend on the batch shape and
+ * padding, so a sample computed in another batch agrees to ~1e-6, not bit for bit.)
+ */
+function expectSameSamples(actual: RolloutResult | undefined, expected: RolloutResult | undefined): void {
+  expect(actual?.requestId).toBe(expected?.requestId);
+  expect(actual?.samples.map(({ tokenIds, text, finishReason }) => ({ tokenIds, text, finishReason }))).toEqual(
+    expected?.samples.map(({ tokenIds, text, finishReason }) => ({ tokenIds, text, finishReason })),
+  );
+  actual?.samples.forEach((sample, index) =>
+    sample.logprobs.forEach((value, t) => expect(Math.abs(value - (expected?.samples[index]?.logprobs[t] as number))).toBeLessThan(1e-5)),
+  );
+}
+
+async function failure(promise: Promise<unknown>): Promise<MasaError> {
+  try {
+    await promise;
+  } catch (error: unknown) {
+    if (MasaError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a MasaError');
+}
+
+describe('ORT engine: numerics (acceptance 1)', () => {
+  it('greedy picks the argmax of the full forward pass at every position (batched, left-padded prompts)', async () => {
+    const results = await engine().doGenerate(prompts.map((promptTokenIds, index) => ({ id: `g${index}`, promptTokenIds, maxNewTokens: 12, temperature: 0, returnRawLogprobs: true })));
+    let checked = 0;
+    for (const [index, result] of results.entries()) {
+      const prompt = prompts[index] as number[];
+      const sample = result.samples[0];
+      expect(sample?.tokenIds.length).toBeGreaterThan(0);
+      const tokens = [...prompt, ...(sample?.tokenIds ?? [])];
+      const logits = await fullLogits(tokens);
+      for (let t = 0; t < (sample?.tokenIds.length ?? 0); t++) {
+        const row = logits.subarray((prompt.length - 1 + t) * vocab, (prompt.length + t) * vocab);
+        const sorted = Array.from(row).sort((a, b) => b - a);
+        if ((sorted[0] as number) - (sorted[1] as number) < 1e-4) continue; // a near-tie float32 rounding may flip
+        expect(sample?.tokenIds[t]).toBe(Array.from(row).indexOf(sorted[0] as number));
+        expect(sample?.logprobs[t]).toBe(0);
+        checked++;
+      }
+      // Raw logprobs of the greedy tokens agree with the scoring graph.
+      const scored = await scoringLogprobs(prompt, sample?.tokenIds ?? []);
+      scored.forEach((value, t) => expect(Math.abs((sample?.rawLogprobs?.[t] as number) - value)).toBeLessThan(1e-5));
+    }
+    expect(checked).toBeGreaterThan(20);
+  });
+
+  it('sampled logprobs equal the scoring graph (T=1, no filter) to 1e-5; filtered ones equal the float64 definition', async () => {
+    const plain = await engine().doGenerate([{ id: 'p', promptTokenIds: prompts[0] as number[], n: 3, seed: 11, maxNewTokens: 16, returnRawLogprobs: true }]);
+    for (const sample of plain[0]?.samples ?? []) {
+      const scored = await scoringLogprobs(prompts[0] as number[], sample.tokenIds);
+      expect(scored).toHaveLength(sample.logprobs.length);
+      scored.forEach((value, t) => {
+        expect(Math.abs((sample.logprobs[t] as number) - value)).toBeLessThan(1e-5);
+        expect(Math.abs((sample.rawLogprobs?.[t] as number) - value)).toBeLessThan(1e-5);
+      });
+    }
+    const filtered = await engine().doGenerate([{ id: 'f', promptTokenIds: prompts[2] as number[], n: 2, seed: 3, maxNewTokens: 10, temperature: 0.7, topK: 5, returnRawLogprobs: true }]);
+    for (const sample of filtered[0]?.samples ?? []) {
+      const prompt = prompts[2] as number[];
+      const logits = await fullLogits([...prompt, ...sample.tokenIds]);
+      const scored = await scoringLogprobs(prompt, sample.tokenIds);
+      sample.tokenIds.forEach((token, t) => {
+        const row = logits.subarray((prompt.length - 1 + t) * vocab, (prompt.length + t) * vocab);
+        expect(Math.abs((sample.logprobs[t] as number) - referenceLogprob(row, token, 0.7, 5))).toBeLessThan(1e-5);
+        expect(Math.abs((sample.rawLogprobs?.[t] as number) - (scored[t] as number))).toBeLessThan(1e-5);
+      });
+    }
+  });
+
+  it('the same seed gives the same samples, whatever shares the batch and however the batch is scheduled', async () => {
+    const target: RolloutRequest = { id: 't', promptTokenIds: prompts[1] as number[], n: 3, seed: 99, maxNewTokens: 20, temperature: 1.2, topP: 0.9 };
+    const alone = await engine().doGenerate([target]);
+    const again = await engine().doGenerate([target]);
+    expect(again).toEqual(alone);
+    const others: RolloutRequest[] = prompts.map((promptTokenIds, index) => ({ id: `o${index}`, promptTokenIds, n: 2, seed: index, maxNewTokens: 5 + 7 * index }));
+    // Mixed with other requests, with a batch of 2 rows (rows leave and join as sequences finish).
+    const crowded = await engine({ maxBatchSize: 2 }).doGenerate([...others.slice(0, 2), target, ...others.slice(2)]);
+    expectSameSamples(crowded[2], alone[0]);
+    const otherSeed = await engine().doGenerate([{ ...target, seed: 100 }]);
+    expect(otherSeed[0]?.samples.map((s) => s.tokenIds)).not.toEqual(alone[0]?.samples.map((s) => s.tokenIds));
+  });
+});
+
+describe('ORT engine: scheduling and stop handling', () => {
+  it('finished sequences stop costing compute; waiting ones refill the batch; n samples share one prefill', async () => {
+    const created = engine({ maxBatchSize: 2, eosTokenIds: [] });
+    const budgets = [3, 9, 1, 6, 4];
+    const results = await created.doGenerate(budgets.map((maxNewTokens, index) => ({ id: `b${index}`, promptTokenIds: prompts[index % 3] as number[], seed: index, maxNewTokens })));
+    expect(results.map((result) => result.samples[0]?.tokenIds.length)).toEqual(budgets);
+    const profile = created.profile();
+    // The first token of each sequence comes from its prefill; each later token costs exactly one row-step.
+    expect(profile.decodeRowSteps).toBe(budgets.reduce((sum, budget) => sum + budget - 1, 0));
+    expect(profile.generatedTokens).toBe(budgets.reduce((a, b) => a + b, 0));
+    expect(profile.prefillRuns).toBeGreaterThan(1);
+    created.resetProfile();
+    await created.doGenerate([{ id: 'n', promptTokenIds: prompts[2] as number[], n: 2, maxNewTokens: 2 }]);
+    expect(created.profile().prefillTokens).toBe((prompts[2] as number[]).length); // one prompt row for both samples
+  });
+
+  it('stops on EOS and stop strings spanning tokens (text trimmed), reports the budget as cutoff (acceptance 2)', async () => {
+    const created = engine({ eosTokenIds: [] });
+    const [free] = await created.doGenerate([{ id: 's', promptTokenIds: prompts[0] as number[], seed: 5, maxNewTokens: 30 }]);
+    const text = free?.samples[0]?.text ?? '';
+    expect(text.length).toBeGreaterThan(4);
+    const stop = text.slice(2, 4); // two letters = two tokens: a stop string spanning a token boundary
+    const [stopped] = await created.doGenerate([{ id: 's', promptTokenIds: prompts[0] as number[], seed: 5, maxNewTokens: 30, stopStrings: [stop] }]);
+    const sample = stopped?.samples[0];
+    const at = text.indexOf(stop);
+    expect(sample?.finishReason).toBe('stop');
+    expect(sample?.text).toBe(text.slice(0, at));
+    expect(sample?.tokenIds).toEqual(free?.samples[0]?.tokenIds.slice(0, at + 2));
+    const [cut] = await created.doGenerate([{ id: 's', promptTokenIds: prompts[0] as number[], seed: 5, maxNewTokens: 3, budgetIsCutoff: true }]);
+    expect(cut?.samples[0]).toMatchObject({ finishReason: 'cutoff', tokenIds: free?.samples[0]?.tokenIds.slice(0, 3), text: text.slice(0, 3) });
+    // A stop token id (here: the third sampled token) ends the sample and stays in tokenIds.
+    const third = free?.samples[0]?.tokenIds[2] as number;
+    const firstAt = free?.samples[0]?.tokenIds.indexOf(third) as number;
+    const [eos] = await created.doGenerate([{ id: 's', promptTokenIds: prompts[0] as number[], seed: 5, maxNewTokens: 30, stopTokenIds: [third] }]);
+    expect(eos?.samples[0]?.tokenIds).toEqual(free?.samples[0]?.tokenIds.slice(0, firstAt + 1));
+    expect(eos?.samples[0]?.text).toBe(text.slice(0, firstAt));
+    // The engine's EOS ids (config.json eos_token_id by default) act the same way.
+    const [engineEos] = await engine({ eosTokenIds: [third] }).doGenerate([{ id: 's', promptTokenIds: prompts[0] as number[], seed: 5, maxNewTokens: 30 }]);
+    expect(engineEos?.samples[0]).toEqual(eos?.samples[0]);
+  });
+
+  it('concurrent calls join one running batch and get the same answers as alone; events and deltas add up', async () => {
+    const created = engine({ maxBatchSize: 8 });
+    const a: RolloutRequest = { id: 'a', promptTokenIds: prompts[0] as number[], n: 2, seed: 1, maxNewTokens: 15 };
+    const b: RolloutRequest = { id: 'b', promptTokenIds: prompts[2] as number[], n: 1, seed: 2, maxNewTokens: 8 };
+    const events: RolloutEvent[] = [];
+    const deltas: number[][] = [[], []];
+    const streaming: StreamingGenerateOptions = { onEvent: (event) => events.push(event), onDelta: (delta) => deltas[delta.sampleIndex]?.push(...delta.tokenIds) };
+    const [first, second] = await Promise.all([
+      created.doGenerate([a], streaming),
+      created.doGenerate([b]),
+    ]);
+    expectSameSamples(first?.[0], (await engine().doGenerate([a]))[0]);
+    expectSameSamples(second?.[0], (await engine().doGenerate([b]))[0]);
+    expect(deltas).toEqual(first?.[0]?.samples.map((sample) => sample.tokenIds));
+    expect(events[0]).toEqual({ type: 'generation-start', requests: 1, sequences: 2 });
+    expect(events.at(-1)).toMatchObject({ type: 'generation-end', tokens: (first as RolloutResult[])[0]?.samples.reduce((sum, s) => sum + s.tokenIds.length, 0) });
+    expect(events.filter((event) => event.type === 'sequence-end')).toHaveLength(2);
+  });
+
+  it('aborts a call (ABORTED) and keeps serving; sees in-place weight updates on the next call', async () => {
+    const created = engine({ eosTokenIds: [] });
+    const controller = new AbortController();
+    let tokens = 0;
+    const pending = created.doGenerate([{ id: 'long', promptTokenIds: prompts[0] as number[], maxNewTokens: 200 }], {
+      signal: controller.signal,
+      onEvent: (event: RolloutEvent) => {
+        if (event.type === 'tokens-generated') tokens += event.tokens;
+        if (tokens >= 3) controller.abort();
+      },
+    });
+    expect((await failure(pending)).code).toBe('ABORTED');
+    const request: RolloutRequest = { id: 'w', promptTokenIds: prompts[1] as number[], maxNewTokens: 6, temperature: 0 };
+    const before = await created.doGenerate([request]);
+    expect(before[0]?.samples[0]?.tokenIds).toHaveLength(6);
+    expect(before[0]?.samples[0]?.tokenIds[0]).not.toBe(0);
+    // Zero the final norm in place: every hidden state, hence every logit, becomes 0, and greedy takes id 0 (lowest on ties).
+    const norm = weights.get('model.norm.weight') as Float32Array;
+    const saved = Float32Array.from(norm);
+    norm.fill(0);
+    try {
+      const after = await created.doGenerate([request]);
+      expect(after[0]?.samples[0]?.tokenIds).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(after[0]?.samples[0]?.logprobs).toEqual([0, 0, 0, 0, 0, 0]);
+    } finally {
+      norm.set(saved);
+    }
+  });
+
+  it('rejects bad requests with the field named', async () => {
+    const created = engine({ tokenizer: undefined as never });
+    const bare = createOrtEngine({ config, weights });
+    engines.push(bare);
+    expect((await failure(created.doGenerate([{ id: 'x', promptTokenIds: [vocab], maxNewTokens: 1 }]))).message).toContain('not a token id in [0, 64)');
+    expect((await failure(created.doGenerate([{ id: 'x', promptTokenIds: [1], maxNewTokens: 300 }]))).message).toContain(
+      "exceeds the model's context of 256 (max_position_embeddings in config.json)",
+    );
+    expect((await failure(bare.doGenerate([{ id: 'x', messages: [{ role: 'user', content: 'hi' }], maxNewTokens: 1 }]))).message).toContain(
+      'messages need a tokenizer with a chat template',
+    );
+    expect((await failure(bare.doGenerate([{ id: 'x', promptTokenIds: [1], maxNewTokens: 3, stopStrings: ['a'] }]))).message).toContain('stopStrings need a tokenizer');
+    const [textless] = await bare.doGenerate([{ id: 'x', promptTokenIds: [1], maxNewTokens: 3 }]);
+    expect(textless?.samples[0]?.text).toBe('');
+    expect(() => createOrtEngine({ config, weights: new Map() })).toThrow(/the weights have no "model.embed_tokens.weight"/);
+  });
+});

@@ -1,0 +1,627 @@
+/**
+ * The ONNX Runtime rollout engine: batched prefill, KV-cache decode and
+ * seeded sampling, with continuous batching.
+ *
+ * - **Prefill** runs the waiting prompts (left-padded together, each distinct
+ *   prompt once even when `n > 1`), samples each sequence's first token from
+ *   the prompt's logits, and merges the keys/values into the running batch.
+ * - **Decode** runs all active rows one token at a time. The KV cache lives in
+ *   engine-owned buffers `[rows, kvHeads, capacity, headDim]` that are fed
+ *   in place; the graph returns only the step's new keys/values (see
+ *   `rollout-graph.ts`), so no step copies the whole cache out of ORT.
+ * - A row that finishes leaves at once (the last row moves into its slot), and
+ *   waiting sequences — of this call or of concurrent `doGenerate` calls —
+ *   are prefilled into free rows between decode steps.
+ * - Each row's valid cache is one contiguous slot range `[start, length)`;
+ *   leading slots that no row uses any more are dropped (shifted out) so
+ *   attention does not keep paying for them.
+ *
+ * Sampling follows `sampling.ts` on float32 logits in float64, one random
+ * stream per (request seed, sample index): a sample does not depend on what
+ * else shares its batch. `session.run` blocks the event loop while it
+ * computes; host the engine with `createChildProcessEngine` where the caller
+ * must stay responsive.
+ */
+import {
+  MasaError,
+  hashString,
+  type ChatMessage,
+  type FinishReason,
+  type GenerateOptions,
+  type RolloutEngine,
+  type RolloutEvent,
+  type RolloutRequest,
+  type RolloutResult,
+  type RolloutSample,
+  type Rng,
+} from '@masa-rl/core';
+import { ATTENTION_MASK, INPUT_IDS, POSITION_IDS, leftPadBatch, listParameters, pastName, type ModelConfig } from '@masa-rl/model';
+import { createSession, createTensorValue, type Device, type Session, type TensorValue } from '@masa-rl/onnx';
+import { validateRolloutRequest } from './request-validation.js';
+import { CACHE_LENGTH, buildRolloutStepGraph, newCacheName } from './rollout-graph.js';
+import { createSampleRng, createSampler, type ResolvedSamplingParams } from './sampling.js';
+import { createSequenceTracker, type SequenceTracker } from './sequence-tracker.js';
+import type { StreamingGenerateOptions } from './streaming.js';
+
+/** What the engine needs from a tokenizer (`@masa-rl/model`'s `Tokenizer` fits). */
+export interface OrtEngineTokenizer {
+  decode(tokenIds: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  /** Chat template with the generation prompt, then encode (for `messages` requests). */
+  encodeChat?(messages: readonly ChatMessage[], options?: { addGenerationPrompt?: boolean; enableThinking?: boolean }): number[];
+}
+
+export interface OrtEngineOptions {
+  config: ModelConfig;
+  /** float32 weights by Hugging Face name, fed by reference: in-place updates (an optimizer step) are seen by the next step. */
+  weights: ReadonlyMap<string, Float32Array | Float64Array>;
+  /** For sample text, stop strings and chat prompts. Without one, samples carry token ids with empty text. @default none */
+  tokenizer?: OrtEngineTokenizer;
+  /** Ids that end every sample (on top of each request's stopTokenIds). @default config.eosTokenIds */
+  eosTokenIds?: readonly number[];
+  /** Most sequences decoded together. @default 32 */
+  maxBatchSize?: number;
+  /** Largest prefill (distinct prompts × padded prompt length) run at once; one prompt always fits. @default 8192 */
+  maxPrefillTokens?: number;
+  /** Seed of requests that give none (mixed with the request id). @default 0 */
+  defaultSeed?: number;
+  /** Decode text without special tokens, as vLLM does by default. @default true */
+  skipSpecialTokens?: boolean;
+  /** Qwen3's `enable_thinking` for chat prompts; unset leaves the template's default. @default unset */
+  enableThinking?: boolean;
+  /** @default 'cpu' */
+  device?: Device;
+  /** @default 1 (two threads never beat one on the project's machines) */
+  intraOpNumThreads?: number;
+}
+
+/** Where the engine's time went (milliseconds and counts since creation or the last reset). */
+export interface OrtEngineProfile {
+  prefillRuns: number;
+  prefillTokens: number;
+  prefillRunMs: number;
+  decodeSteps: number;
+  decodeRowSteps: number;
+  decodeRunMs: number;
+  /** Sampling, stop checks and detokenisation in JS. */
+  samplingMs: number;
+  /** Writing new keys/values into the cache buffers, moving and shifting rows. */
+  cacheMs: number;
+  /** Building the attention mask, ids and positions of each step. */
+  feedMs: number;
+  generatedTokens: number;
+}
+
+export interface OrtEngine extends RolloutEngine {
+  /** Time spent so far, by phase. */
+  profile(): OrtEngineProfile;
+  resetProfile(): void;
+  /** Releases the ORT session; pending calls fail. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface Call {
+  options: StreamingGenerateOptions;
+  results: RolloutResult[];
+  remaining: number;
+  totalTokens: number;
+  started: number;
+  done: boolean;
+  resolve: (results: RolloutResult[]) => void;
+  reject: (error: unknown) => void;
+  cleanup: () => void;
+}
+
+interface Sequence {
+  call: Call;
+  request: RolloutRequest;
+  requestIndex: number;
+  sampleIndex: number;
+  promptIds: number[];
+  sampling: ResolvedSamplingParams;
+  rng: Rng;
+  tracker: SequenceTracker;
+  logprobs: number[];
+  rawLogprobs: number[] | null;
+  /** Next position id (real tokens so far). */
+  position: number;
+  /** Sampled, not yet fed to the model. */
+  pendingToken: number;
+  /** First valid cache slot of its row. */
+  start: number;
+}
+
+const emptyProfile = (): OrtEngineProfile => ({
+  prefillRuns: 0,
+  prefillTokens: 0,
+  prefillRunMs: 0,
+  decodeSteps: 0,
+  decodeRowSteps: 0,
+  decodeRunMs: 0,
+  samplingMs: 0,
+  cacheMs: 0,
+  feedMs: 0,
+  generatedTokens: 0,
+});
+
+/** Creates the engine. The ORT session is built on the first call. */
+export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
+  const {
+    config,
+    weights,
+    tokenizer,
+    maxBatchSize = 32,
+    maxPrefillTokens = 8192,
+    defaultSeed = 0,
+    skipSpecialTokens = true,
+    device = 'cpu',
+    intraOpNumThreads = 1,
+  } = options;
+  const eosTokenIds = [...(options.eosTokenIds ?? config.eosTokenIds)];
+  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new MasaError('CONFIG_INVALID', `createOrtEngine: maxBatchSize must be an integer ≥ 1, got ${maxBatchSize}`);
+  if (!Number.isInteger(maxPrefillTokens) || maxPrefillTokens < 1) {
+    throw new MasaError('CONFIG_INVALID', `createOrtEngine: maxPrefillTokens must be an integer ≥ 1, got ${maxPrefillTokens}`);
+  }
+  const { numLayers, numKvHeads: kvHeads, headDim, vocabSize } = config;
+
+  // Weights are fed by reference, every run.
+  const weightFeeds: Record<string, TensorValue> = {};
+  for (const spec of listParameters(config)) {
+    const data = weights.get(spec.name);
+    if (data === undefined) throw new MasaError('MODEL_LOAD_FAILED', `createOrtEngine: the weights have no "${spec.name}" (shape ${JSON.stringify(spec.shape)})`);
+    if (!(data instanceof Float32Array)) {
+      throw new MasaError('MODEL_LOAD_FAILED', `createOrtEngine: "${spec.name}" is a ${data.constructor.name}; the engine runs float32 (load the model with dtype 'float32')`);
+    }
+    weightFeeds[spec.name] = createTensorValue('float32', spec.shape, data);
+  }
+
+  let sessionPromise: Promise<Session> | undefined;
+  const session = (): Promise<Session> => (sessionPromise ??= createSession({ model: buildRolloutStepGraph(config), device, intraOpNumThreads }));
+  const sampler = createSampler({ vocabSize });
+  let profile = emptyProfile();
+  let closed = false;
+
+  // The running batch.
+  let rows: Sequence[] = [];
+  let length = 0; // cache slots in use (the common past length)
+  let rowCapacity = 0;
+  let slotCapacity = 0;
+  let cache: { key: Float32Array; value: Float32Array }[] = [];
+  const waiting: Sequence[] = [];
+  const activeCalls = new Set<Call>();
+  let loop: Promise<void> | undefined;
+
+  const headStride = (): number => slotCapacity * headDim;
+  const rowStride = (): number => kvHeads * slotCapacity * headDim;
+
+  /** Grows the cache buffers to hold `rowsNeeded` rows of `slotsNeeded` slots (doubling), keeping active rows. */
+  const ensureCapacity = (rowsNeeded: number, slotsNeeded: number): void => {
+    if (rowsNeeded <= rowCapacity && slotsNeeded <= slotCapacity) return;
+    const newRows = Math.max(rowCapacity, Math.min(maxBatchSize, Math.max(rowsNeeded, 2 * rowCapacity)));
+    const newSlots = Math.max(slotsNeeded, slotCapacity === 0 ? slotsNeeded : slotCapacity * 2, 16);
+    const newHeadStride = newSlots * headDim;
+    const newRowStride = kvHeads * newHeadStride;
+    cache = cache.length === 0 ? Array.from({ length: numLayers }, () => ({ key: new Float32Array(0), value: new Float32Array(0) })) : cache;
+    cache = cache.map((layer) => {
+      const moved = { key: new Float32Array(newRows * newRowStride), value: new Float32Array(newRows * newRowStride) };
+      rows.forEach((row, r) => {
+        for (let h = 0; h < kvHeads; h++) {
+          const from = r * rowStride() + h * headStride();
+          const to = r * newRowStride + h * newHeadStride;
+          moved.key.set(layer.key.subarray(from + row.start * headDim, from + length * headDim), to + row.start * headDim);
+          moved.value.set(layer.value.subarray(from + row.start * headDim, from + length * headDim), to + row.start * headDim);
+        }
+      });
+      return moved;
+    });
+    rowCapacity = newRows;
+    slotCapacity = newSlots;
+  };
+
+  /** Moves cache slots `[from, to)` of row `r` by `shift` slots (either way). */
+  const shiftRow = (r: number, from: number, to: number, shift: number): void => {
+    for (const layer of cache) {
+      for (let h = 0; h < kvHeads; h++) {
+        const base = r * rowStride() + h * headStride();
+        layer.key.copyWithin(base + (from + shift) * headDim, base + from * headDim, base + to * headDim);
+        layer.value.copyWithin(base + (from + shift) * headDim, base + from * headDim, base + to * headDim);
+      }
+    }
+  };
+
+  /** Copies row `source`'s valid slots into row `target`. */
+  const moveRow = (source: number, target: number, start: number): void => {
+    for (const layer of cache) {
+      for (let h = 0; h < kvHeads; h++) {
+        const from = source * rowStride() + h * headStride();
+        const to = target * rowStride() + h * headStride();
+        layer.key.copyWithin(to + start * headDim, from + start * headDim, from + length * headDim);
+        layer.value.copyWithin(to + start * headDim, from + start * headDim, from + length * headDim);
+      }
+    }
+  };
+
+  const emit = (call: Call, event: RolloutEvent): void => call.options.onEvent?.(event);
+
+  const finishCall = (call: Call, error?: unknown): void => {
+    if (call.done) return;
+    call.done = true;
+    activeCalls.delete(call);
+    call.cleanup();
+    if (error !== undefined) {
+      call.reject(error);
+      return;
+    }
+    emit(call, { type: 'generation-end', tokens: call.totalTokens, ms: performance.now() - call.started });
+    call.resolve(call.results);
+  };
+
+  /** Feeds one sampled token to a sequence's tracker; returns true when the sequence is finished. */
+  const accept = (sequence: Sequence, row: Float32Array): boolean => {
+    const drawn = sampler.sample(row, sequence.sampling, sequence.rng, { returnRawLogprob: sequence.rawLogprobs !== null });
+    sequence.logprobs.push(drawn.logprob);
+    sequence.rawLogprobs?.push(drawn.rawLogprob as number);
+    const step = sequence.tracker.push(drawn.tokenId);
+    sequence.pendingToken = drawn.tokenId;
+    const { call } = sequence;
+    call.totalTokens += 1;
+    profile.generatedTokens += 1;
+    call.options.onDelta?.({
+      requestId: sequence.request.id,
+      sampleIndex: sequence.sampleIndex,
+      tokenIds: [drawn.tokenId],
+      logprobs: [drawn.logprob],
+      textDelta: step.textDelta,
+      finishReason: step.finishReason,
+    });
+    if (step.finishReason === null) return false;
+    complete(sequence, step.finishReason);
+    return true;
+  };
+
+  const complete = (sequence: Sequence, finishReason: FinishReason): void => {
+    const { call } = sequence;
+    if (call.done) return;
+    const sample: RolloutSample = { tokenIds: [...sequence.tracker.tokenIds], text: sequence.tracker.text, logprobs: sequence.logprobs, finishReason };
+    if (sequence.rawLogprobs !== null) sample.rawLogprobs = sequence.rawLogprobs;
+    (call.results[sequence.requestIndex] as RolloutResult).samples[sequence.sampleIndex] = sample;
+    emit(call, { type: 'sequence-end', requestId: sequence.request.id, sampleIndex: sequence.sampleIndex, tokens: sample.tokenIds.length, finishReason });
+    call.remaining -= 1;
+    if (call.remaining === 0) finishCall(call);
+  };
+
+  const tokensEvent = (perCall: Map<Call, number>): void => {
+    for (const [call, tokens] of perCall) {
+      if (!call.done) emit(call, { type: 'tokens-generated', tokens, activeSequences: call.remaining });
+    }
+  };
+
+  /** Drops sequences of finished (aborted, failed) calls from the queue and the batch. */
+  const dropFinishedCalls = (): void => {
+    for (let i = waiting.length - 1; i >= 0; i--) if ((waiting[i] as Sequence).call.done) waiting.splice(i, 1);
+    removeRows((row) => row.call.done);
+  };
+
+  /** Removes rows matching `predicate`, moving the last rows into the gaps. */
+  const removeRows = (predicate: (row: Sequence) => boolean): void => {
+    const started = performance.now();
+    for (let r = rows.length - 1; r >= 0; r--) {
+      if (!predicate(rows[r] as Sequence)) continue;
+      const last = rows.length - 1;
+      if (r !== last) {
+        const moved = rows[last] as Sequence;
+        moveRow(last, r, moved.start);
+        rows[r] = moved;
+      }
+      rows.pop();
+    }
+    if (rows.length === 0) length = 0;
+    // Slots before every row's start are dead weight in attention: shift them out once they are a quarter of the cache.
+    const deadSlots = rows.length === 0 ? 0 : Math.min(...rows.map((row) => row.start));
+    if (deadSlots > 0 && deadSlots * 4 >= length) {
+      rows.forEach((row, r) => {
+        shiftRow(r, row.start, length, -deadSlots);
+        row.start -= deadSlots;
+      });
+      length -= deadSlots;
+    }
+    profile.cacheMs += performance.now() - started;
+  };
+
+  let zeros = new BigInt64Array(0); // viewed as the cache_length input
+  const pastFeeds = (batch: number, empty: boolean): Record<string, TensorValue> => {
+    const used = empty ? 0 : length;
+    if (zeros.length < used) zeros = new BigInt64Array(Math.max(used, 2 * zeros.length));
+    const feeds: Record<string, TensorValue> = { [CACHE_LENGTH]: createTensorValue('int64', [used], zeros.subarray(0, used)) };
+    cache.forEach((layer, i) => {
+      const dims = [batch, kvHeads, empty ? 0 : slotCapacity, headDim];
+      const size = empty ? 0 : batch * rowStride();
+      feeds[pastName(i, 'key')] = createTensorValue('float32', dims, layer.key.subarray(0, size));
+      feeds[pastName(i, 'value')] = createTensorValue('float32', dims, layer.value.subarray(0, size));
+    });
+    return feeds;
+  };
+
+  /** Prefills waiting sequences into free rows. */
+  const admit = async (): Promise<void> => {
+    const free = maxBatchSize - rows.length;
+    if (free <= 0 || waiting.length === 0) return;
+    // Take sequences in order; distinct prompts (by request) are prefilled once.
+    const taken: Sequence[] = [];
+    const prompts: Sequence[] = [];
+    let longest = 0;
+    while (taken.length < free && waiting.length > 0) {
+      const next = waiting[0] as Sequence;
+      const isNewPrompt = !prompts.some((prompt) => prompt.request === next.request && prompt.call === next.call);
+      if (isNewPrompt) {
+        const padded = Math.max(longest, next.promptIds.length);
+        if (prompts.length > 0 && (prompts.length + 1) * padded > maxPrefillTokens) break;
+        prompts.push(next);
+        longest = padded;
+      }
+      taken.push(waiting.shift() as Sequence);
+    }
+    const batch = prompts.length;
+    const feedStarted = performance.now();
+    const padded = leftPadBatch({ sequences: prompts.map((prompt) => prompt.promptIds) });
+    if (cache.length === 0) ensureCapacity(Math.min(maxBatchSize, taken.length), longest + 1);
+    const feeds: Record<string, TensorValue> = {
+      ...weightFeeds,
+      [INPUT_IDS]: createTensorValue('int64', [batch, padded.seq], padded.inputIds),
+      [ATTENTION_MASK]: createTensorValue('int64', [batch, padded.seq], padded.attentionMask),
+      [POSITION_IDS]: createTensorValue('int64', [batch, padded.seq], padded.positionIds),
+      ...pastFeeds(batch, true),
+    };
+    profile.feedMs += performance.now() - feedStarted;
+    const runStarted = performance.now();
+    const out = await (await session()).run(feeds);
+    profile.prefillRunMs += performance.now() - runStarted;
+    profile.prefillRuns += 1;
+    profile.prefillTokens += batch * padded.seq;
+    const logits = out['logits']?.data as Float32Array; // [batch, vocab]
+
+    // First tokens; sequences that finish at once never take a row.
+    const samplingStarted = performance.now();
+    const perCall = new Map<Call, number>();
+    const joining: { sequence: Sequence; promptRow: number }[] = [];
+    for (const sequence of taken) {
+      if (sequence.call.done) continue;
+      const promptRow = prompts.findIndex((prompt) => prompt.request === sequence.request && prompt.call === sequence.call);
+      perCall.set(sequence.call, (perCall.get(sequence.call) ?? 0) + 1);
+      if (!accept(sequence, logits.subarray(promptRow * vocabSize, (promptRow + 1) * vocabSize))) joining.push({ sequence, promptRow });
+    }
+    profile.samplingMs += performance.now() - samplingStarted;
+    tokensEvent(perCall);
+
+    // Merge the joining rows' keys/values, right-aligned at the common length.
+    const cacheStarted = performance.now();
+    const seq = padded.seq;
+    const newLength = rows.length === 0 ? seq : Math.max(length, seq);
+    ensureCapacity(rows.length + joining.length, newLength + 1);
+    if (rows.length > 0 && newLength > length) {
+      const shift = newLength - length;
+      rows.forEach((row, r) => {
+        shiftRow(r, row.start, length, shift);
+        row.start += shift;
+      });
+    }
+    length = newLength;
+    for (const { sequence, promptRow } of joining) {
+      const r = rows.length;
+      const promptLength = sequence.promptIds.length;
+      sequence.start = length - promptLength;
+      sequence.position = promptLength;
+      cache.forEach((layer, i) => {
+        const newKeys = out[newCacheName(i, 'key')]?.data as Float32Array; // [batch, kvHeads, seq, headDim]
+        const newValues = out[newCacheName(i, 'value')]?.data as Float32Array;
+        for (let h = 0; h < kvHeads; h++) {
+          const from = ((promptRow * kvHeads + h) * seq + (seq - promptLength)) * headDim;
+          const to = r * rowStride() + h * headStride() + sequence.start * headDim;
+          layer.key.set(newKeys.subarray(from, from + promptLength * headDim), to);
+          layer.value.set(newValues.subarray(from, from + promptLength * headDim), to);
+        }
+      });
+      rows.push(sequence);
+    }
+    profile.cacheMs += performance.now() - cacheStarted;
+  };
+
+  /** One decode step over every active row. */
+  const decode = async (): Promise<void> => {
+    const batch = rows.length;
+    const cacheStarted = performance.now();
+    ensureCapacity(batch, length + 1);
+    profile.cacheMs += performance.now() - cacheStarted;
+    const feedStarted = performance.now();
+    const total = length + 1;
+    const inputIds = new BigInt64Array(batch); // [batch, 1]
+    const positionIds = new BigInt64Array(batch); // [batch, 1]
+    const mask = new BigInt64Array(batch * total); // [batch, past + 1]
+    rows.forEach((row, r) => {
+      inputIds[r] = BigInt(row.pendingToken);
+      positionIds[r] = BigInt(row.position);
+      mask.fill(1n, r * total + row.start, (r + 1) * total);
+    });
+    const feeds: Record<string, TensorValue> = {
+      ...weightFeeds,
+      [INPUT_IDS]: createTensorValue('int64', [batch, 1], inputIds),
+      [ATTENTION_MASK]: createTensorValue('int64', [batch, total], mask),
+      [POSITION_IDS]: createTensorValue('int64', [batch, 1], positionIds),
+      ...pastFeeds(batch, false),
+    };
+    profile.feedMs += performance.now() - feedStarted;
+    const runStarted = performance.now();
+    const out = await (await session()).run(feeds);
+    profile.decodeRunMs += performance.now() - runStarted;
+    profile.decodeSteps += 1;
+    profile.decodeRowSteps += batch;
+
+    const writeStarted = performance.now();
+    cache.forEach((layer, i) => {
+      const newKeys = out[newCacheName(i, 'key')]?.data as Float32Array; // [batch, kvHeads, 1, headDim]
+      const newValues = out[newCacheName(i, 'value')]?.data as Float32Array;
+      for (let r = 0; r < batch; r++) {
+        for (let h = 0; h < kvHeads; h++) {
+          const from = (r * kvHeads + h) * headDim;
+          const to = r * rowStride() + h * headStride() + length * headDim;
+          layer.key.set(newKeys.subarray(from, from + headDim), to);
+          layer.value.set(newValues.subarray(from, from + headDim), to);
+        }
+      }
+    });
+    length += 1;
+    profile.cacheMs += performance.now() - writeStarted;
+
+    const samplingStarted = performance.now();
+    const logits = out['logits']?.data as Float32Array; // [batch, vocab]
+    const perCall = new Map<Call, number>();
+    const finished = new Set<Sequence>();
+    rows.forEach((row, r) => {
+      row.position += 1;
+      if (row.call.done) return;
+      perCall.set(row.call, (perCall.get(row.call) ?? 0) + 1);
+      if (accept(row, logits.subarray(r * vocabSize, (r + 1) * vocabSize))) finished.add(row);
+    });
+    profile.samplingMs += performance.now() - samplingStarted;
+    tokensEvent(perCall);
+    removeRows((row) => finished.has(row) || row.call.done);
+  };
+
+  const run = async (): Promise<void> => {
+    try {
+      for (;;) {
+        dropFinishedCalls();
+        if (waiting.length === 0 && rows.length === 0) return;
+        if (closed) throw new MasaError('ENGINE_FAILED', 'ort engine: closed while generating');
+        await admit();
+        dropFinishedCalls();
+        if (rows.length > 0) await decode();
+      }
+    } catch (error: unknown) {
+      const failure = MasaError.isInstance(error) ? error : new MasaError('ENGINE_FAILED', `ort engine: a step failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      waiting.length = 0;
+      rows = [];
+      length = 0;
+      for (const call of [...activeCalls]) finishCall(call, failure);
+    }
+  };
+  /** Starts the scheduling loop unless it runs; restarts it if work arrived while it was winding down. */
+  const kick = (): void => {
+    if (loop !== undefined) return;
+    loop = run().finally(() => {
+      loop = undefined;
+      if (!closed && waiting.length > 0) kick();
+    });
+  };
+
+  const prepare = (request: RolloutRequest, requestIndex: number, n: number, sampling: ResolvedSamplingParams, call: Call): Sequence[] => {
+    let promptIds: number[];
+    if (request.promptTokenIds !== undefined) {
+      promptIds = [...request.promptTokenIds];
+    } else {
+      if (tokenizer?.encodeChat === undefined) {
+        throw new MasaError('ARGUMENT_INVALID', `request ${JSON.stringify(request.id)}: messages need a tokenizer with a chat template; create the engine with one, or send promptTokenIds`);
+      }
+      promptIds = tokenizer.encodeChat(request.messages ?? [], { addGenerationPrompt: true, ...(options.enableThinking === undefined ? {} : { enableThinking: options.enableThinking }) });
+    }
+    if ((request.stopStrings?.length ?? 0) > 0 && tokenizer === undefined) {
+      throw new MasaError('ARGUMENT_INVALID', `request ${JSON.stringify(request.id)}: stopStrings need a tokenizer to see text; create the engine with one`);
+    }
+    if (promptIds.length + request.maxNewTokens > config.maxPositionEmbeddings) {
+      throw new MasaError(
+        'ARGUMENT_INVALID',
+        `request ${JSON.stringify(request.id)}: prompt (${promptIds.length} tokens) + maxNewTokens (${request.maxNewTokens}) exceeds the model's context of ${config.maxPositionEmbeddings} (max_position_embeddings in config.json)`,
+        { details: { requestId: request.id, field: 'maxNewTokens' } },
+      );
+    }
+    const seed = request.seed ?? hashString(`${defaultSeed}:${request.id}`);
+    const stopTokenIds = [...new Set([...eosTokenIds, ...(request.stopTokenIds ?? [])])];
+    const decode = tokenizer === undefined ? () => '' : (ids: readonly number[]) => tokenizer.decode(ids, { skipSpecialTokens });
+    return Array.from({ length: n }, (_, sampleIndex) => ({
+      call,
+      request,
+      requestIndex,
+      sampleIndex,
+      promptIds,
+      sampling,
+      rng: createSampleRng(seed, sampleIndex),
+      tracker: createSequenceTracker({
+        decode,
+        maxNewTokens: request.maxNewTokens,
+        budgetIsCutoff: request.budgetIsCutoff ?? false,
+        stopTokenIds,
+        stopStrings: request.stopStrings ?? [],
+      }),
+      logprobs: [],
+      rawLogprobs: request.returnRawLogprobs === true ? [] : null,
+      position: 0,
+      pendingToken: -1,
+      start: 0,
+    }));
+  };
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    const failure = new MasaError('ENGINE_FAILED', 'ort engine: closed; create a new engine');
+    for (const call of [...activeCalls]) finishCall(call, failure);
+    await loop?.catch(() => undefined);
+    const pending = sessionPromise;
+    sessionPromise = undefined;
+    if (pending !== undefined) await (await pending.catch(() => undefined))?.release();
+    cache = [];
+  };
+
+  return {
+    specificationVersion: 'v1',
+    name: `ort:${config.architecture}`,
+    profile: () => ({ ...profile }),
+    resetProfile: () => {
+      profile = emptyProfile();
+    },
+    async doGenerate(requests: readonly RolloutRequest[], generateOptions: GenerateOptions = {}) {
+      const callOptions = generateOptions as StreamingGenerateOptions;
+      const { signal } = callOptions;
+      if (closed) throw new MasaError('ENGINE_FAILED', 'ort engine: closed; create a new engine');
+      if (signal?.aborted === true) throw new MasaError('ABORTED', 'ort engine: generation aborted by the caller before it started', { cause: signal.reason });
+      const validated = requests.map((request) => validateRolloutRequest(request, { vocabSize }));
+      return new Promise<RolloutResult[]>((resolve, reject) => {
+        const onAbort = (): void => finishCall(call, new MasaError('ABORTED', 'ort engine: generation aborted by the caller', { cause: signal?.reason }));
+        const call: Call = {
+          options: callOptions,
+          results: [],
+          remaining: 0,
+          totalTokens: 0,
+          started: performance.now(),
+          done: false,
+          resolve,
+          reject,
+          cleanup: () => signal?.removeEventListener('abort', onAbort),
+        };
+        let sequences: Sequence[];
+        try {
+          sequences = validated.flatMap(({ request, n, sampling }, requestIndex) => {
+            const prepared = prepare(request, requestIndex, n, sampling, call);
+            call.results.push({ requestId: request.id, promptTokenIds: [...(prepared[0] as Sequence).promptIds], samples: [] });
+            return prepared;
+          });
+        } catch (error: unknown) {
+          reject(error);
+          return;
+        }
+        call.remaining = sequences.length;
+        activeCalls.add(call);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        emit(call, { type: 'generation-start', requests: validated.length, sequences: sequences.length });
+        if (sequences.length === 0) {
+          finishCall(call);
+          return;
+        }
+        waiting.push(...sequences);
+        kick();
+      });
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
