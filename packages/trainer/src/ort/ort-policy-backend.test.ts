@@ -264,6 +264,27 @@ describe('ORT policy backend (float32): optimiser, state and weights', () => {
     expect(JSON.parse(new TextDecoder().decode(state['optimizer.json'])).step).toBe(2);
   });
 
+  it('updates the shared arrays in place: a model runner built on backend.weights sees each optimiser step', async () => {
+    const model = createTinyModel({ seed: 10, dtype: 'float32' });
+    await using backend = await createOrtPolicyBackend({ model });
+    await using runner = createModelRunner({ config: backend.config, weights: backend.weights });
+    const sequence = { promptTokenIds: [3, 4], responseTokenIds: [5, 6, 7] };
+    const score = async (): Promise<number[]> => {
+      const { logProbs } = await runner.tokenLogProbs({ batch: 1, seq: 5, inputIds: BigInt64Array.from([3n, 4n, 5n, 6n, 7n]), attentionMask: new BigInt64Array(5).fill(1n) });
+      return Array.from(logProbs.subarray(2));
+    };
+    const before = await score();
+    const embedding = backend.weights.get('model.embed_tokens.weight');
+    await backend.forwardBackward({ sequences: [{ ...sequence, lossWeight: 1 }] }, { kind: 'cross-entropy' });
+    await backend.optimStep({ ...optim, lr: 0.05 });
+    expect(backend.weights.get('model.embed_tokens.weight')).toBe(embedding); // same array object
+    expect(model.weights.get('model.embed_tokens.weight')).toBe(embedding);
+    const after = await score();
+    const [fromBackend] = await backend.logprobs({ sequences: [sequence], temperature: 1 });
+    after.forEach((value, j) => expect(value).toBeCloseTo((fromBackend as number[])[j] as number, 5));
+    expect(after.reduce((a, b) => a + b, 0)).toBeGreaterThan(before.reduce((a, b) => a + b, 0)); // the step raised their likelihood
+  });
+
   it('skips a step with a non-finite gradient norm and leaves the weights alone', async () => {
     await using backend = await createOrtPolicyBackend({ model: createTinyModel({ seed: 8, dtype: 'float32' }) });
     const sequences: TrainSequence[] = makeSequences(9, 2).map((sequence) => ({ ...sequence, lossWeight: Number.MAX_VALUE }));
