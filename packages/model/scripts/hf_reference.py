@@ -7,7 +7,8 @@ torch, transformers and safetensors (the test is skipped otherwise).
 Job:
   {"precision": "as-is" | "float64",                  # see below
    "load": [{"dir": str, "rows": [[int]]}],           # folders masa-rl wrote
-   "create": [{"dir": str, "config": {...}, "seed": int}]}  # folders for masa-rl to read
+   "create": [{"dir": str, "config": {...}, "seed": int}],  # folders for masa-rl to read
+   "tokenize": {"dir": str, "texts": [str], "chats": [{"messages": [...], "kwargs": {...}}]}}
 Result:
   {"load": [{"logits": [[[float]]], "logprobs": [[float]]}],  # per row: logits[t][v]; log p(token t | <t) for t >= 1
    "create": [{"dir": str}],
@@ -26,7 +27,7 @@ import sys
 
 import torch
 import transformers
-from transformers import AutoConfig, AutoModelForCausalLM
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
 
 def inverse_frequencies64(config):
@@ -115,6 +116,16 @@ def main():
         if job.get("precision") == "float64":
             use_float64_islands(model)
         result["create"].append({"dir": item["dir"], "rows": run_rows(model, item.get("rows", []))})
+    if "tokenize" in job:
+        spec = job["tokenize"]
+        tokenizer = AutoTokenizer.from_pretrained(spec["dir"])
+        result["tokenize"] = {
+            "texts": [tokenizer.encode(text, add_special_tokens=False) for text in spec.get("texts", [])],
+            "chats": [
+                tokenizer.apply_chat_template(chat["messages"], tokenize=False, **chat.get("kwargs", {}))
+                for chat in spec.get("chats", [])
+            ],
+        }
     json.dump(result, sys.stdout)
 
 

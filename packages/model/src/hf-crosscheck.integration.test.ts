@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { createRng } from '@masa-rl/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from './checkpoint.js';
+import { loadTokenizer } from './tokenizer.js';
+import { QWEN3_TOKENIZER_DIR } from './__tests__/fixtures.js';
 import { createModelRunner } from './model-runner.js';
 import { leftPadBatch } from './token-batch.js';
 import { relativeError, tempDir, tinyModel } from './__tests__/helpers.js';
@@ -25,7 +27,12 @@ interface RowResult {
   logprobs: number[];
 }
 
-function runPython(job: { precision: 'as-is' | 'float64'; load?: unknown[]; create?: unknown[] }): { load: Array<{ rows: RowResult[] }>; create: Array<{ dir: string; rows: RowResult[] }>; versions: Record<string, string> } {
+function runPython(job: { precision?: 'as-is' | 'float64'; load?: unknown[]; create?: unknown[]; tokenize?: unknown }): {
+  load: Array<{ rows: RowResult[] }>;
+  create: Array<{ dir: string; rows: RowResult[] }>;
+  tokenize: { texts: number[][]; chats: string[] };
+  versions: Record<string, string>;
+} {
   const child = spawnSync(python as string, [script], {
     input: JSON.stringify(job),
     encoding: 'utf8',
@@ -116,5 +123,26 @@ describe.skipIf(python === undefined)('PyTorch transformers cross-check (float64
         expect(relativeError(ours.logits, (created.rows[r] as RowResult).logits[row.length - 1] as number[]), `${name} row ${r}`).toBeLessThan(1e-9);
       }
     }
+  });
+
+  it('the Qwen3 tokenizer and chat template give what transformers (Python, Jinja) gives', async () => {
+    const texts = ['Hello world', 'Unicode: café, 数学题 🙂', 'def f(x):\n    return x ** 2', '  spaces  and\ttabs\n\n'];
+    const chats = [
+      { messages: [{ role: 'user', content: 'What is 2+2?' }], kwargs: { add_generation_prompt: true, enable_thinking: false } },
+      {
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Hi' },
+          { role: 'assistant', content: '<think>\nsay hi\n</think>\n\nHello' },
+          { role: 'user', content: 'Sum?' },
+        ],
+        kwargs: { add_generation_prompt: true },
+      },
+    ];
+    const result = runPython({ tokenize: { dir: QWEN3_TOKENIZER_DIR, texts, chats } });
+    const tokenizer = await loadTokenizer({ model: QWEN3_TOKENIZER_DIR });
+    texts.forEach((text, i) => expect(tokenizer.encode(text), text).toEqual(result.tokenize.texts[i]));
+    expect(tokenizer.applyChatTemplate(chats[0]?.messages as never, { addGenerationPrompt: true, enableThinking: false })).toBe(result.tokenize.chats[0]);
+    expect(tokenizer.applyChatTemplate(chats[1]?.messages as never, { addGenerationPrompt: true })).toBe(result.tokenize.chats[1]);
   });
 });
