@@ -2,6 +2,7 @@ import { MasaError } from '@masa-rl/core';
 import { describe, expect, it } from 'vitest';
 import { grad } from './autodiff.js';
 import { customOp } from './custom-op.js';
+import { differentiableOps } from './gradient-rules.js';
 import { createGraph } from './graph.js';
 import { add, exp, floor, greater, mul, sign, stopGradient, tanh, where } from './ops-elementwise.js';
 import { matMul } from './ops-linalg.js';
@@ -118,6 +119,17 @@ describe('grad()', () => {
     const loss = reduceSum(y!, { keepdims: false });
     const { graph } = grad({ loss, wrt: [x], rules: { Celu: (c) => [mul(c.outputGradients[0]!, 2)] } });
     expect(serializeGraph(graph).length).toBeGreaterThan(0);
+  });
+
+  it('has a rule for every op the issue lists', () => {
+    const required = [
+      'MatMul', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Pow', 'Tanh', 'Sigmoid',
+      'Softplus', 'Erf', 'Gelu', 'Relu', 'Softmax', 'LogSoftmax', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'Reshape',
+      'Transpose', 'Slice', 'Concat', 'Split', 'Squeeze', 'Unsqueeze', 'Expand', 'Gather', 'GatherElements', 'Where',
+      'Cast', 'Clip', 'Min', 'Max', 'Abs', 'Identity', 'RMSNormalization', 'SimplifiedLayerNormalization',
+      'SoftmaxCrossEntropyLoss', 'com.microsoft::FusedMatMul',
+    ];
+    expect(differentiableOps()).toEqual(expect.arrayContaining(required));
   });
 
   it('rejects a non-scalar loss, integer wrt tensors and tensors of other graphs', () => {
