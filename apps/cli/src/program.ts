@@ -5,6 +5,8 @@ import { createExportCommand } from './commands/export.js';
 import { createGradeCommand } from './commands/grade.js';
 import { createScoreCommand } from './commands/score.js';
 import { createSftCommand } from './commands/sft.js';
+import { createTrainCommand } from './commands/train.js';
+import { createUiCommand } from './commands/ui.js';
 
 /** Builds the `masa` program with every command registered. */
 export function createProgram(): Command {
@@ -20,6 +22,8 @@ export function createProgram(): Command {
   program.addCommand(createEvalCommand());
   program.addCommand(createScoreCommand());
   program.addCommand(createExportCommand());
+  program.addCommand(createTrainCommand());
+  program.addCommand(createUiCommand());
   program.addCommand(createSftCommand());
   return program;
 }
