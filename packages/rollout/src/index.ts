@@ -14,3 +14,5 @@ export { createChildProcessEngine } from './child-process-engine.js';
 export type { ChildProcessEngine, ChildProcessEngineOptions } from './child-process-engine.js';
 export { createOrtEngine } from './ort-engine.js';
 export type { OrtEngine, OrtEngineOptions, OrtEngineProfile, OrtEngineTokenizer } from './ort-engine.js';
+export { createOrtChildEngine, loadOrtEngine } from './load-ort-engine.js';
+export type { LoadOrtEngineOptions, OrtChildEngineOptions } from './load-ort-engine.js';
