@@ -4,6 +4,7 @@ import { createEvalCommand } from './commands/eval.js';
 import { createExportCommand } from './commands/export.js';
 import { createGradeCommand } from './commands/grade.js';
 import { createScoreCommand } from './commands/score.js';
+import { createServeCommand } from './commands/serve.js';
 import { createSftCommand } from './commands/sft.js';
 import { createTrainCommand } from './commands/train.js';
 import { createUiCommand } from './commands/ui.js';
@@ -25,5 +26,6 @@ export function createProgram(): Command {
   program.addCommand(createTrainCommand());
   program.addCommand(createUiCommand());
   program.addCommand(createSftCommand());
+  program.addCommand(createServeCommand());
   return program;
 }
