@@ -159,8 +159,8 @@ export async function createProgressRenderer(options: CreateProgressRendererOpti
         totalSteps = event.totalSteps;
         startStep = event.startStep;
         const resumed = event.resumedFrom === null ? '' : ` (resumed from ${event.resumedFrom})`;
-        log(`masa train: ${event.algorithm}, steps ${event.startStep + 1}..${event.totalSteps}, engine ${event.engine}, backend ${event.backend}${resumed}`);
-        log(`run folder: ${event.runDir}`);
+        if (mode !== 'quiet') log(`masa train: ${event.algorithm}, steps ${event.startStep + 1}..${event.totalSteps}, engine ${event.engine}, backend ${event.backend}${resumed}`);
+        if (mode !== 'quiet') log(`run folder: ${event.runDir}`);
         if (multibar !== undefined) bar = multibar.create(totalSteps, startStep, barStats(undefined));
         break;
       }

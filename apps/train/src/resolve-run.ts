@@ -4,8 +4,8 @@
  * newcomer can get wrong before any process starts (a read-only run folder,
  * a damaged checkpoint, a run folder that already holds a run).
  */
-import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { MasaError } from '@masa-rl/core';
 import {
   ALGORITHM_NAMES,
@@ -142,6 +142,19 @@ export function resolveTrainRun(options: ResolveTrainRunOptions): ResolvedTrainR
   return { config, configText: dumpResolvedConfig(config), runDir: resolve(cwd, config.trainer.default_local_dir), embedded };
 }
 
+/** `mkdir -p`, one level at a time (Node's recursive mkdir can spin on ENOENT under special filesystems such as /proc). */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  let current = resolve(dir);
+  while (!existsSync(current)) {
+    missing.unshift(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const path of missing) mkdirSync(path);
+}
+
 /**
  * Checks the run folder before training: it must be writable, a `--resume`
  * must find a complete checkpoint, and a run folder that already holds
@@ -153,7 +166,7 @@ export async function preflightRun(run: ResolvedTrainRun, resume: boolean | stri
   const { runDir, config } = run;
   const probe = join(runDir, `.masa-write-test-${process.pid}`);
   try {
-    mkdirSync(runDir, { recursive: true });
+    makeDirectories(runDir);
     accessSync(runDir, constants.W_OK);
     writeFileSync(probe, '');
     rmSync(probe, { force: true });
@@ -167,6 +180,14 @@ export async function preflightRun(run: ResolvedTrainRun, resume: boolean | stri
   const checkpointsDir = join(runDir, RUN_FILES.checkpoints);
   if (typeof resume === 'string') {
     const path = config.trainer.resume_from_path ?? resolve(resume);
+    if (!existsSync(path)) {
+      const latest = await findLatestCheckpoint(checkpointsDir);
+      throw new MasaError(
+        'FILE_NOT_FOUND',
+        `checkpoint ${path} does not exist; \`--resume\` without a path picks the latest complete one${latest === undefined ? ' (there is none yet)' : ` (${latest.path})`}`,
+        { details: { path } },
+      );
+    }
     const verification = await verifyCheckpoint(path);
     if (!verification.ok) {
       const latest = await findLatestCheckpoint(checkpointsDir);

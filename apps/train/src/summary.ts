@@ -122,7 +122,7 @@ export function formatRunSummary(summary: RunSummary, options: { uiCommand: stri
     if (value === null) return;
     lines.push(`  ${label.padEnd(24)} ${show(value.before)} → ${show(value.after)}   (${value.beforeSteps} → ${value.afterSteps})`);
   };
-  for (const set of summary.validation) pair(`accuracy (${set.name})`, set, pct);
+  for (const set of summary.validation) pair(`accuracy (${set.name.replace(/\/reward\/mean@\d+$/, '')})`, set, pct);
   pair('accuracy (training)', summary.trainAccuracy, pct);
   pair('reward', summary.reward, (n) => f(n, 3));
   pair('pass-rate MAE (meta)', summary.passRateMae, (n) => f(n, 3));
@@ -130,7 +130,7 @@ export function formatRunSummary(summary: RunSummary, options: { uiCommand: stri
   pair('meta parse rate', summary.metaParseRate, pct);
   if (summary.tokensSaved > 0 || summary.solutionTokens > 0) {
     const share = summary.tokensSaved + summary.solutionTokens === 0 ? 0 : summary.tokensSaved / (summary.tokensSaved + summary.solutionTokens);
-    lines.push(`  ${'rollout tokens saved'.padEnd(24)} ${summary.tokensSaved} (${pct(share)} of the solution tokens an ungated run would generate)`);
+    lines.push(`  ${'rollout tokens saved'.padEnd(24)} ${Math.round(summary.tokensSaved)} (${pct(share)} of the solution tokens an ungated run would generate)`);
   }
   lines.push(`run folder: ${summary.runDir}`);
   lines.push(`view it:    ${options.uiCommand}`);
