@@ -80,7 +80,13 @@ export function serializeError(error: unknown): SerializedError {
 
 function createPolicy(job: TrainJob, config: TrainerConfig, data: TrainData): { engine: RolloutEngine; backend: PolicyBackend } {
   if (job.backend === 'fake') {
-    const policy = createSimulatedPolicy({ problems: [...data.train.problems, ...data.validation.flatMap((set) => set.problems)], seed: config.trainer.seed });
+    // Skill grows with the weights' movement in units of the learning rate (Adam moves each weight ≈ lr per step).
+    const lr = config.actor_rollout_ref.actor.optim.lr;
+    const policy = createSimulatedPolicy({
+      problems: [...data.train.problems, ...data.validation.flatMap((set) => set.problems)],
+      seed: config.trainer.seed,
+      ...(lr > 0 ? { skillScale: 1 / (10 * lr) } : {}),
+    });
     return { engine: policy.engine, backend: policy.backend };
   }
   throw new MasaError(

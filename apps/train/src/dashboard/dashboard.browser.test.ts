@@ -50,8 +50,8 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
       if (message.type() === 'error') errors.push(message.text());
     });
     await page.goto(dashboard.url);
-    await page.waitForFunction(() => (window as unknown as { masaDashboard?: { renders: number } }).masaDashboard?.renders ?? 0 > 0);
-    const points = await page.evaluate(() => (window as unknown as { masaDashboard: { points(): Record<string, number> } }).masaDashboard.points());
+    await page.waitForFunction(() => (globalThis as unknown as { masaDashboard?: { renders: number } }).masaDashboard?.renders ?? 0 > 0);
+    const points = await page.evaluate(() => (globalThis as unknown as { masaDashboard: { points(): Record<string, number> } }).masaDashboard.points());
     expect(Object.keys(points).sort()).toEqual(['calibration', 'gating', 'length', 'meta', 'reward', 'timings', 'tokens']);
     for (const [chart, count] of Object.entries(points)) expect(count, `chart ${chart}`).toBeGreaterThan(0);
     // uPlot drew a canvas in every chart panel.
@@ -66,7 +66,7 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
     const last = JSON.parse(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').at(-1) as string) as Record<string, number>;
     appendFileSync(join(runDir, 'metrics.jsonl'), `${JSON.stringify({ ...last, step: 7, 'critic/score/mean': 0.99 })}\n`);
     await page.waitForFunction(
-      (count) => ((window as unknown as { masaDashboard: { points(): Record<string, number> } }).masaDashboard.points()['reward'] ?? 0) > count,
+      (count) => ((globalThis as unknown as { masaDashboard: { points(): Record<string, number> } }).masaDashboard.points()['reward'] ?? 0) > count,
       before,
       { timeout: 10_000 },
     );
