@@ -52,8 +52,15 @@ export interface OrtEngineTokenizer {
 
 export interface OrtEngineOptions {
   config: ModelConfig;
-  /** float32 weights by Hugging Face name, fed by reference: in-place updates (an optimizer step) are seen by the next step. */
+  /** float32 weights by Hugging Face name. With `weightMode: 'inputs'` they are fed by reference: in-place updates (an optimizer step) are seen by the next step. */
   weights: ReadonlyMap<string, Float32Array | Float64Array>;
+  /**
+   * `inputs`: weights are fed at every run (zero-copy; updates visible: what training needs).
+   * `initializers`: weights are frozen into the session when it is built (ORT can pre-pack them; faster per step, a copy
+   * of the weights inside ORT; later changes to the arrays are not seen). For serving and evaluation.
+   * @default 'inputs'
+   */
+  weightMode?: 'inputs' | 'initializers';
   /** For sample text, stop strings and chat prompts. Without one, samples carry token ids with empty text. @default none */
   tokenizer?: OrtEngineTokenizer;
   /** Ids that end every sample (on top of each request's stopTokenIds). @default config.eosTokenIds */
@@ -156,6 +163,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     skipSpecialTokens = true,
     device = 'cpu',
     intraOpNumThreads = 1,
+    weightMode = 'inputs',
   } = options;
   const eosTokenIds = [...(options.eosTokenIds ?? config.eosTokenIds)];
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new MasaError('CONFIG_INVALID', `createOrtEngine: maxBatchSize must be an integer ≥ 1, got ${maxBatchSize}`);
@@ -172,11 +180,16 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     if (!(data instanceof Float32Array)) {
       throw new MasaError('MODEL_LOAD_FAILED', `createOrtEngine: "${spec.name}" is a ${data.constructor.name}; the engine runs float32 (load the model with dtype 'float32')`);
     }
-    weightFeeds[spec.name] = createTensorValue('float32', spec.shape, data);
+    if (weightMode === 'inputs') weightFeeds[spec.name] = createTensorValue('float32', spec.shape, data);
   }
 
   let sessionPromise: Promise<Session> | undefined;
-  const session = (): Promise<Session> => (sessionPromise ??= createSession({ model: buildRolloutStepGraph(config), device, intraOpNumThreads }));
+  const session = (): Promise<Session> =>
+    (sessionPromise ??= createSession({
+      model: buildRolloutStepGraph(config, weightMode === 'inputs' ? 'inputs' : (weights as ReadonlyMap<string, Float32Array>)),
+      device,
+      intraOpNumThreads,
+    }));
   const sampler = createSampler({ vocabSize });
   let profile = emptyProfile();
   let closed = false;

@@ -15,7 +15,7 @@
  * - logits of the last position only, `[batch, vocab]`.
  */
 import { INPUT_IDS, ATTENTION_MASK, POSITION_IDS, BATCH_DIM, PAST_DIM, SEQUENCE_DIM, TOTAL_DIM, buildDecoder, declareWeights, languageModelHead, pastName } from '@masa-rl/model';
-import type { ModelConfig } from '@masa-rl/model';
+import type { ModelConfig, WeightSource } from '@masa-rl/model';
 import { createGraph, shape, slice, squeeze, withShape, type Graph } from '@masa-rl/onnx';
 
 /** Capacity dim of the cache buffers. */
@@ -31,8 +31,11 @@ export function newCacheName(layer: number, kind: 'key' | 'value'): string {
   return `new.${layer}.${kind}`;
 }
 
-/** Builds the rollout step graph (float32, weights as inputs so the trainer's in-place updates are seen). */
-export function buildRolloutStepGraph(config: ModelConfig): Graph {
+/**
+ * Builds the rollout step graph (float32). Weights are graph inputs (`'inputs'`: fed by reference, so a
+ * trainer's in-place updates are seen) or initializers holding these arrays (frozen into the session).
+ */
+export function buildRolloutStepGraph(config: ModelConfig, weightSource: WeightSource = 'inputs'): Graph {
   const graph = createGraph({ name: 'rollout-step' });
   const inputIds = graph.input(INPUT_IDS, 'int64', [BATCH_DIM, SEQUENCE_DIM]); // [batch, seq]
   const attentionMask = graph.input(ATTENTION_MASK, 'int64', [BATCH_DIM, TOTAL_DIM]); // [batch, past + seq]
@@ -50,7 +53,7 @@ export function buildRolloutStepGraph(config: ModelConfig): Graph {
     key: withShape(slice(key, { starts: zero, ends: past, axes: [2] }), pastShape), // [batch, kvHeads, past, headDim]
     value: withShape(slice(value, { starts: zero, ends: past, axes: [2] }), pastShape),
   }));
-  const weights = declareWeights(graph, { config, dtype: 'float32', weights: 'inputs' });
+  const weights = declareWeights(graph, { config, dtype: 'float32', weights: weightSource });
   const { hidden, present } = buildDecoder({ config, dtype: 'float32', weights, inputs: { inputIds, attentionMask, positionIds, past: cached } });
   const last = squeeze(slice(hidden, { starts: [-1], ends: [2 ** 31 - 1], axes: [1] }), [1]); // [batch, hidden]
   graph.output('logits', languageModelHead(config, weights, last)); // [batch, vocab]

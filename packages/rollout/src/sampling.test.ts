@@ -194,6 +194,13 @@ describe('sampling: greedy, raw logprobs, errors, seeds', () => {
     expect(code(() => sampler.sample(Float32Array.from([0, Number.NaN]), params, rng))).toMatch(/^NUMERIC_INSTABILITY: sampler: logit 1 is NaN/);
     expect(code(() => sampler.sample(Float32Array.from([0, Infinity]), params, rng))).toMatch(/^NUMERIC_INSTABILITY: sampler: logit 1 is Infinity/);
     expect(code(() => sampler.sample(Float32Array.from([-Infinity, -Infinity]), params, rng))).toMatch(/^NUMERIC_INSTABILITY: .*all tokens masked/);
+    // The top-k paths (heap, quickselect) find NaN in the same pass.
+    const nanRow = Float32Array.from([0.5, 1, 2, Number.NaN, 0]);
+    expect(code(() => sampler.sample(nanRow, { temperature: 1, topK: 2, topP: 1 }, rng))).toMatch(/^NUMERIC_INSTABILITY: sampler: logit 3 is NaN/);
+    expect(code(() => createSampler({ heapTopKLimit: 1 }).sample(nanRow, { temperature: 1, topK: 2, topP: 1 }, rng))).toMatch(/logit 3 is NaN/);
+    expect(code(() => sampler.sample(Float32Array.from([Number.NaN, 1, 2]), { temperature: 1, topK: 2, topP: 1 }, rng))).toMatch(/logit 0 is NaN/);
+    expect(code(() => sampler.sample(Float32Array.from([0, Infinity, 1]), { temperature: 1, topK: 2, topP: 1 }, rng))).toMatch(/logit 1 is Infinity/);
+    expect(code(() => sampler.sample(Float32Array.from([-Infinity, -Infinity, -Infinity]), { temperature: 1, topK: 2, topP: 1 }, rng))).toMatch(/all tokens masked/);
     expect(code(() => sampler.sample(new Float32Array(0), params, rng))).toMatch(/^ARGUMENT_INVALID/);
     expect(code(() => resolveSamplingParams({ temperature: -1 }, 'request "a"'))).toMatch(/^ARGUMENT_INVALID: request "a": temperature must be/);
     expect(code(() => resolveSamplingParams({ topK: 1.5 }))).toMatch(/topK must be an integer/);

@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+// Decode throughput of masa-rl's ORT rollout engine against transformers.js generate() on the
+// same exported model, one ORT thread each, batch 1 and batch 32, with the roofline ratios.
+//
+//   pnpm --filter @masa-rl/rollout build && node bench/rollout/run.mjs [--model tiny|small|all]
+//        [--batch1-tokens 128] [--batch32-tokens 64] [--runs 3] [--json]
+//
+// Models (random weights, Qwen3 layout: GQA 4 q / 2 kv heads, head_dim 64, SwiGLU, untied head),
+// the shapes of shared/docs/ENVIRONMENT.md's anchors:
+//   tiny  = vocab 512,  hidden 256, 4 layers, intermediate 384 (2.2M parameters)
+//   small = vocab 8192, hidden 256, 6 layers, intermediate 768 (8.9M parameters)
+// Each model is exported once as a transformers.js folder into bench/.out/rollout/<model>/ and
+// both engines run the same weights. Both sample with temperature 1 and top-k 50 and generate
+// exactly N tokens per row (masa-rl: no EOS; transformers.js: min_new_tokens = max_new_tokens).
+// Batch 32 is one prompt × 32 samples (masa-rl: n = 32, one prefill; transformers.js: the prompt
+// repeated 32 times). transformers.js runs with session_options { intraOpNumThreads: 1 }, its best
+// configuration here (its default two spinning threads are 1.7–2.4× slower on this machine).
+// Runs alternate between the two engines so that a busy machine slows both alike; medians are
+// reported. Time includes the prefill (one short prompt), as generate() has no separate clock.
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const outDir = join(root, 'bench', '.out', 'rollout');
+const importPackage = (name) => import(join(root, 'packages', name, 'dist', 'index.js'));
+
+const MODELS = {
+  tiny: { vocabSize: 512, hiddenSize: 256, numLayers: 4, intermediateSize: 384 },
+  small: { vocabSize: 8192, hiddenSize: 256, numLayers: 6, intermediateSize: 768 },
+};
+// Measured on this machine (ENVIRONMENT.md): fp32 GEMM peak ≈ 92 GFLOP/s on one thread; DRAM ≈ 18 GB/s, ≈ 30 GB/s for
+// working sets inside the 32 MiB L3.
+const PEAK_FLOPS = 92e9;
+const DRAM_BYTES_PER_S = 18e9;
+const L3_BYTES_PER_S = 30e9;
+const L3_BYTES = 32 * 2 ** 20;
+
+function parseArgs(argv) {
+  const args = { model: 'all', batch1Tokens: 128, batch32Tokens: 64, runs: 3, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (flag === '--json') args.json = true;
+    else if (flag === '--model') (args.model = value), i++;
+    else if (flag === '--batch1-tokens') (args.batch1Tokens = Number(value)), i++;
+    else if (flag === '--batch32-tokens') (args.batch32Tokens = Number(value)), i++;
+    else if (flag === '--runs') (args.runs = Number(value)), i++;
+    else throw new Error(`unknown flag ${flag}`);
+  }
+  return args;
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+async function prepare(name, shape) {
+  const { createRng } = await importPackage('core');
+  const { createModelConfigJson, parseModelConfig, listParameters, exportModel, countParameters } = await importPackage('model');
+  const config = parseModelConfig(
+    createModelConfigJson({
+      architecture: 'qwen3',
+      ...shape,
+      numHeads: 4,
+      numKvHeads: 2,
+      headDim: 64,
+      maxPositionEmbeddings: 4096,
+      eosTokenId: shape.vocabSize - 1,
+    }),
+  );
+  const rng = createRng(`bench-rollout-${name}`);
+  const weights = new Map();
+  for (const spec of listParameters(config)) {
+    const stream = rng.fork(spec.name);
+    const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
+    const offset = spec.kind === 'norm' ? 1 : 0;
+    for (let i = 0; i < data.length; i++) data[i] = offset + 0.05 * stream.normal();
+    weights.set(spec.name, data);
+  }
+  const folder = join(outDir, name);
+  if (!existsSync(join(folder, 'onnx', 'model.onnx'))) {
+    mkdirSync(folder, { recursive: true });
+    await exportModel({ config, weights, outDir: folder, format: 'transformers.js' });
+  }
+  return { config, weights, folder, parameters: countParameters(config) };
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const names = args.model === 'all' ? Object.keys(MODELS) : [args.model];
+  const { createOrtEngine } = await importPackage('rollout');
+  // transformers.js is a dependency of @masa-rl/model; resolve it from there (pnpm does not hoist it to the root).
+  const fromModel = createRequire(join(root, 'packages', 'model', 'package.json'));
+  const transformers = await import(pathToFileURL(fromModel.resolve('@huggingface/transformers')).href);
+  transformers.env.allowRemoteModels = false;
+  const report = [];
+  for (const name of names) {
+    const { config, weights, folder, parameters } = await prepare(name, MODELS[name]);
+    const prompt = Array.from({ length: 16 }, (_, i) => (i * 37 + 11) % (config.vocabSize - 1));
+    const ours = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32 });
+    // Serving mode: weights frozen into the session (training needs 'inputs', which sees in-place updates).
+    const frozen = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode: 'initializers' });
+    const theirs = await transformers.AutoModelForCausalLM.from_pretrained(folder, {
+      dtype: 'fp32',
+      local_files_only: true,
+      session_options: { intraOpNumThreads: 1 },
+    });
+    for (const [batch, tokens] of [
+      [1, args.batch1Tokens],
+      [32, args.batch32Tokens],
+    ]) {
+      const runEngine = async (engine, seed) => {
+        engine.resetProfile();
+        const started = performance.now();
+        const [result] = await engine.doGenerate([{ id: 'bench', promptTokenIds: prompt, n: batch, seed, maxNewTokens: tokens, temperature: 1, topK: 50 }]);
+        const ms = performance.now() - started;
+        const generated = result.samples.reduce((sum, sample) => sum + sample.tokenIds.length, 0);
+        return { ms, generated, profile: engine.profile() };
+      };
+      const runOurs = (seed) => runEngine(ours, seed);
+      const runFrozen = (seed) => runEngine(frozen, seed);
+      const runTheirs = async () => {
+        const ids = new transformers.Tensor('int64', BigInt64Array.from({ length: batch * prompt.length }, (_, i) => BigInt(prompt[i % prompt.length])), [batch, prompt.length]);
+        const mask = new transformers.Tensor('int64', new BigInt64Array(batch * prompt.length).fill(1n), [batch, prompt.length]);
+        const started = performance.now();
+        const output = await theirs.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: tokens, min_new_tokens: tokens, do_sample: true, top_k: 50, temperature: 1 });
+        const ms = performance.now() - started;
+        return { ms, generated: output.dims[0] * (output.dims[1] - prompt.length) };
+      };
+      await runOurs(0); // warm-up: session creation, JIT
+      await runFrozen(0);
+      await runTheirs();
+      const oursRuns = [];
+      const frozenRuns = [];
+      const theirsRuns = [];
+      for (let run = 0; run < args.runs; run++) {
+        if (run % 2 === 0) {
+          oursRuns.push(await runOurs(run + 1));
+          frozenRuns.push(await runFrozen(run + 1));
+          theirsRuns.push(await runTheirs());
+        } else {
+          theirsRuns.push(await runTheirs());
+          frozenRuns.push(await runFrozen(run + 1));
+          oursRuns.push(await runOurs(run + 1));
+        }
+      }
+      const oursTokS = median(oursRuns.map((r) => (r.generated / r.ms) * 1000));
+      const frozenTokS = median(frozenRuns.map((r) => (r.generated / r.ms) * 1000));
+      const theirsTokS = median(theirsRuns.map((r) => (r.generated / r.ms) * 1000));
+      const weightBytes = parameters * 4;
+      const bandwidth = weightBytes <= L3_BYTES ? L3_BYTES_PER_S : DRAM_BYTES_PER_S;
+      // Batch 1 reads every weight once per token; batch 32 is bound by GEMM FLOPs (2 per parameter per token).
+      const ceiling = batch === 1 ? bandwidth / weightBytes : PEAK_FLOPS / (2 * parameters);
+      const profile = oursRuns[oursRuns.length - 1].profile;
+      const row = {
+        model: name,
+        parameters,
+        batch,
+        tokensPerRow: tokens,
+        masaTokS: Math.round(oursTokS),
+        masaFrozenTokS: Math.round(frozenTokS),
+        transformersJsTokS: Math.round(theirsTokS),
+        speedup: Number((oursTokS / theirsTokS).toFixed(2)),
+        frozenSpeedup: Number((frozenTokS / theirsTokS).toFixed(2)),
+        ceilingTokS: Math.round(ceiling),
+        ceilingKind: batch === 1 ? `weight bandwidth (${bandwidth / 1e9} GB/s)` : 'fp32 GEMM compute (92 GFLOP/s)',
+        masaOfCeiling: Number((oursTokS / ceiling).toFixed(3)),
+        masaFrozenOfCeiling: Number((frozenTokS / ceiling).toFixed(3)),
+        transformersJsOfCeiling: Number((theirsTokS / ceiling).toFixed(3)),
+        masaTimeSplitMs: {
+          decodeRun: Math.round(profile.decodeRunMs),
+          prefillRun: Math.round(profile.prefillRunMs),
+          sampling: Math.round(profile.samplingMs),
+          cache: Math.round(profile.cacheMs),
+          feeds: Math.round(profile.feedMs),
+          total: Math.round(oursRuns[oursRuns.length - 1].ms),
+        },
+      };
+      report.push(row);
+      if (args.json) process.stdout.write(`${JSON.stringify(row)}\n`);
+      else {
+        process.stdout.write(
+          `${name} (${(parameters / 1e6).toFixed(1)}M) batch ${batch} × ${tokens} tokens: masa-rl ${row.masaTokS} tok/s (weights frozen: ${row.masaFrozenTokS}), ` +
+            `transformers.js ${row.transformersJsTokS} tok/s → ${row.speedup}× (${row.frozenSpeedup}×); ceiling ${row.ceilingTokS} tok/s [${row.ceilingKind}] → ` +
+            `masa-rl ${(100 * row.masaOfCeiling).toFixed(1)}% (${(100 * row.masaFrozenOfCeiling).toFixed(1)}%), transformers.js ${(100 * row.transformersJsOfCeiling).toFixed(1)}%\n` +
+            `    masa-rl split of the last run (ms): ${JSON.stringify(row.masaTimeSplitMs)}\n`,
+        );
+      }
+    }
+    await ours.close();
+    await frozen.close();
+    await theirs.dispose();
+  }
+  return report;
+}
+
+await main();
