@@ -244,6 +244,13 @@ describe('ORT engine: scheduling and stop handling', () => {
     }
   });
 
+  it("weightMode 'initializers' (serving) gives the same samples as weights fed as inputs", async () => {
+    const request: RolloutRequest = { id: 'i', promptTokenIds: prompts[2] as number[], n: 2, seed: 21, maxNewTokens: 12, topK: 10 };
+    const [frozen] = await engine({ weightMode: 'initializers' }).doGenerate([request]);
+    const [fed] = await engine().doGenerate([request]);
+    expectSameSamples(frozen, fed);
+  });
+
   it('rejects bad requests with the field named', async () => {
     const created = engine({ tokenizer: undefined as never });
     const bare = createOrtEngine({ config, weights });
