@@ -86,8 +86,16 @@ interface BarLike {
   stop(): void;
 }
 
+interface MultiBarLike {
+  create(total: number, value: number, payload: Record<string, string>): BarLike;
+  log(text: string): void;
+  /** Redraws (flushes logged lines). */
+  update(): void;
+  stop(): void;
+}
+
 interface CliProgressModule {
-  MultiBar: new (options: Record<string, unknown>, preset?: unknown) => { create(total: number, value: number, payload: Record<string, string>): BarLike; log(text: string): void; stop(): void };
+  MultiBar: new (options: Record<string, unknown>, preset?: unknown) => MultiBarLike;
   Presets: { shades_classic: unknown };
 }
 
@@ -95,7 +103,7 @@ interface CliProgressModule {
 export async function createProgressRenderer(options: CreateProgressRendererOptions): Promise<ProgressRenderer> {
   const { stdout, stderr, now = () => performance.now() } = options;
   let mode = options.mode;
-  let multibar: { create(total: number, value: number, payload: Record<string, string>): BarLike; log(text: string): void; stop(): void } | undefined;
+  let multibar: MultiBarLike | undefined;
   let bar: BarLike | undefined;
   if (mode === 'tty') {
     try {
@@ -103,7 +111,7 @@ export async function createProgressRenderer(options: CreateProgressRendererOpti
       const cliProgress = module.default ?? module;
       multibar = new cliProgress.MultiBar(
         {
-          format: ' {bar} step {value}/{total} · ETA {eta} · {stats}',
+          format: ' {bar} step {value}/{total} · ETA {etaText} · {stats}',
           hideCursor: true,
           clearOnComplete: false,
           stopOnComplete: false,
@@ -126,7 +134,10 @@ export async function createProgressRenderer(options: CreateProgressRendererOpti
   let phase = '';
 
   const log = (line: string): void => {
-    if (mode === 'tty' && multibar !== undefined) multibar.log(`${line}\n`);
+    if (mode === 'tty' && multibar !== undefined) {
+      multibar.log(`${line}\n`);
+      multibar.update();
+    }
     else stderr.write(`${line}\n`);
   };
 
@@ -147,10 +158,11 @@ export async function createProgressRenderer(options: CreateProgressRendererOpti
     };
   };
 
+  let lastLine: StepLine | undefined;
   const barStats = (line: StepLine | undefined): Record<string, string> => {
-    if (line === undefined) return { stats: phase === '' ? 'starting' : phase, eta: '–' };
+    if (line === undefined) return { stats: phase === '' ? 'starting' : phase, etaText: '–' };
     const text = formatStepLine({ ...line, secondsPerStep: undefined, etaSeconds: undefined }).split(' · ').slice(1).join(' · ');
-    return { stats: text, eta: line.etaSeconds === undefined ? '–' : formatDuration(line.etaSeconds) };
+    return { stats: text, etaText: line.etaSeconds === undefined ? '–' : formatDuration(line.etaSeconds) };
   };
 
   const onEvent = (event: TrainEvent): void => {
@@ -167,11 +179,12 @@ export async function createProgressRenderer(options: CreateProgressRendererOpti
       case 'step-start':
         firstStepStarted ??= now();
         phase = `step ${event.step}: rollouts`;
-        bar?.update(event.step - 1, barStats(undefined));
+        bar?.update(event.step - 1, barStats(lastLine));
         break;
       case 'step-end': {
         stepsDone += 1;
         const line = stepLine(event);
+        lastLine = line;
         if (mode === 'plain') stdout.write(`${formatStepLine(line)}\n`);
         bar?.update(event.step, barStats(line));
         break;
@@ -202,7 +215,7 @@ export async function createProgressRenderer(options: CreateProgressRendererOpti
       if (message.type === 'event') onEvent(message.event);
       else if (message.type === 'step-summary') lastSummary = message.summary;
       else if (message.type === 'loading' && mode !== 'quiet') log(`loading ${message.what}…`);
-      else if (message.type === 'stop-checkpoint' && mode !== 'quiet') log(`checkpoint ${message.checkpoint.path} (step ${message.checkpoint.step})`);
+      else if (message.type === 'stop-checkpoint' && message.checkpoint.saved && mode !== 'quiet') log(`checkpoint ${message.checkpoint.path} (step ${message.checkpoint.step})`);
     },
     log(line) {
       if (mode === 'json') stderr.write(`${line}\n`);
