@@ -14,7 +14,7 @@ export { createObservedAlgorithmFactory } from './observed-algorithm.js';
 export type { ObservedAlgorithmOptions, StopCheckpoint } from './observed-algorithm.js';
 export { createSimulatedPolicy, simulatedPassProbability } from './simulated-policy.js';
 export type { SimulatedPolicy, SimulatedPolicyOptions } from './simulated-policy.js';
-export { createTrainReward, isBundledDatasetName, loadTrainData } from './train-data.js';
+export { createTrainPromptBuilder, createTrainReward, isBundledDatasetName, loadTrainData } from './train-data.js';
 export type { LoadTrainDataOptions, TrainData } from './train-data.js';
 export { compactCount, createProgressRenderer, formatDuration, formatStepLine } from './progress.js';
 export type { CreateProgressRendererOptions, ProgressMode, ProgressRenderer, StepLine, TextOutput } from './progress.js';

@@ -5,8 +5,8 @@
  */
 import { basename, extname, resolve } from 'node:path';
 import { MasaError, type Problem } from '@masa-rl/core';
-import { assertNoIssues, convertTable, gradeArithResponse, listDatasets, loadDataset, readTable } from '@masa-rl/datasets';
-import { createBoxedMatchReward, type RewardFunction, type TrainDataset } from '@masa-rl/trainer';
+import { arithSolutionPrompt, assertNoIssues, convertTable, gradeArithResponse, listDatasets, loadDataset, readTable } from '@masa-rl/datasets';
+import { createBoxedMatchReward, defaultPromptBuilder, type PromptBuilder, type RewardFunction, type TrainDataset } from '@masa-rl/trainer';
 
 export interface LoadTrainDataOptions {
   /** `data.train_files`. */
@@ -88,4 +88,16 @@ export function createTrainReward(templates: ReadonlyMap<string, string>): Rewar
     }
     return boxed(input);
   };
+}
+
+/**
+ * The solution prompt: the synthetic task's own (`problem + "\n"`, what the
+ * tiny model was trained on) for `synthetic-arith` datasets, the question as
+ * one user message otherwise.
+ */
+export function createTrainPromptBuilder(templates: ReadonlyMap<string, string>): PromptBuilder {
+  return (input) =>
+    templates.get(input.dataset) === 'synthetic-arith'
+      ? { messages: [{ role: 'user', content: arithSolutionPrompt({ text: input.problem.question }) }] }
+      : defaultPromptBuilder(input);
 }

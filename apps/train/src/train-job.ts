@@ -12,7 +12,7 @@ import { resolveConfig, trainIter, writeFileAtomic, type PolicyBackend, type Tra
 import { computeMetaStats, META_STATS_FILE, type MetaStatsLine } from './meta-stats.js';
 import { createObservedAlgorithmFactory, type StopCheckpoint } from './observed-algorithm.js';
 import { createSimulatedPolicy } from './simulated-policy.js';
-import { createTrainReward, loadTrainData, type TrainData } from './train-data.js';
+import { createTrainPromptBuilder, createTrainReward, loadTrainData, type TrainData } from './train-data.js';
 
 /** Which policy backend and rollout engine train. */
 export type BackendKind = 'ort' | 'fake';
@@ -128,6 +128,7 @@ export async function runTrainJob(job: TrainJob, options: RunTrainJobOptions): P
       train: data.train,
       validation: data.validation,
       reward: createTrainReward(data.templates),
+      buildPrompt: createTrainPromptBuilder(data.templates),
       runDir: job.runDir,
       algorithmFactory,
       ...(signal === undefined ? {} : { signal }),
