@@ -6,7 +6,10 @@
 // prefill a prompt and decode greedily. Reports the peak resident memory against the
 // size of one float32 copy of the weights.
 //
-//   pnpm --filter @masa-rl/model build && node bench/model-memory/run.mjs [--tokens N] [--fresh]
+//   pnpm --filter @masa-rl/model build && node bench/model-memory/run.mjs [--tokens N] [--fresh] [--json]
+//
+// --json prints the whole report (the figures and their anchor, one weight copy) as one
+// JSON line on stdout instead of the text summary; bench/run.mjs reads it.
 //
 // The model folder lives in bench/.out/model-memory/ (git-ignored) and is reused across
 // runs; --fresh regenerates it. Not part of the test suite (it needs ~3 GB of RAM and
@@ -148,6 +151,10 @@ async function main() {
   };
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'result.json'), `${JSON.stringify(report, null, 2)}\n`);
+  if (argv.includes('--json')) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
   const lines = [
     `parameters            ${result.parameters.toLocaleString('en-US')}`,
     `float32 weights       ${gib(result.weightBytes)}  (one copy)`,

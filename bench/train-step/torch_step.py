@@ -3,9 +3,10 @@ Qwen3-shaped model as decoder.mjs, loaded from the weights and batch that
 train-step.mjs wrote, timed over full training steps (forward, weighted
 log-likelihood loss, backward, grad-norm clip, AdamW).
 
-usage: torch_step.py FOLDER STEPS WARMUP   (prints one JSON line)
-       torch_step.py FOLDER serve           (one step per "step" line on stdin,
-                                              one JSON line per step on stdout)
+usage: torch_step.py FOLDER STEPS WARMUP [DEVICE]   (prints one JSON line)
+       torch_step.py FOLDER serve [DEVICE]           (one step per "step" line on stdin,
+                                                       one JSON line per step on stdout)
+DEVICE is cpu (default) or cuda.
 """
 import json
 import math
@@ -20,20 +21,20 @@ import torch.nn.functional as F
 torch.set_num_threads(1)
 
 
-def load(folder):
+def load(folder, device):
     with open(os.path.join(folder, "manifest.json")) as handle:
         manifest = json.load(handle)
     params = {}
     kinds = {}
     for spec in manifest["parameters"]:
         data = np.fromfile(os.path.join(folder, spec["file"]), dtype=np.float32).reshape(spec["dims"])
-        params[spec["name"]] = torch.nn.Parameter(torch.from_numpy(data.copy()))
+        params[spec["name"]] = torch.nn.Parameter(torch.from_numpy(data.copy()).to(device))
         kinds[spec["name"]] = spec["kind"]
     inputs = {}
     batch, seq = manifest["batch"], manifest["seq"]
     for name, spec in manifest["inputs"].items():
         dtype = np.float32 if spec["dtype"] == "float32" else np.int64
-        inputs[name] = torch.from_numpy(np.fromfile(os.path.join(folder, spec["file"]), dtype=dtype).reshape(batch, seq).copy())
+        inputs[name] = torch.from_numpy(np.fromfile(os.path.join(folder, spec["file"]), dtype=dtype).reshape(batch, seq).copy()).to(device)
     return manifest, params, kinds, inputs
 
 
@@ -51,10 +52,10 @@ def loss_fn(config, p, inputs, theta=1e6):
     batch, seq = ids.shape
     heads, kv_heads, head_dim = config["queryHeads"], config["kvHeads"], config["headDim"]
     group = heads // kv_heads
-    inv_freq = 1.0 / theta ** (torch.arange(0, head_dim // 2, dtype=torch.float32) * 2 / head_dim)
+    inv_freq = 1.0 / theta ** (torch.arange(0, head_dim // 2, dtype=torch.float32, device=ids.device) * 2 / head_dim)
     angles = positions[:, None, :, None].float() * inv_freq  # [batch, 1, seq, head_dim/2]
     cos, sin = angles.cos(), angles.sin()
-    causal = torch.tril(torch.ones(seq, seq, dtype=torch.bool))
+    causal = torch.tril(torch.ones(seq, seq, dtype=torch.bool, device=ids.device))
     allowed = causal[None, None] & (mask > 0)[:, None, None, :]  # [batch, 1, seq, seq]
     h = F.embedding(ids, p["embed"])
     for layer in range(config["layers"]):
@@ -79,8 +80,9 @@ def loss_fn(config, p, inputs, theta=1e6):
     return -(picked * inputs["token_weights"]).sum()
 
 
-def build(folder):
-    manifest, params, kinds, inputs = load(folder)
+def build(folder, device="cpu"):
+    manifest, params, kinds, inputs = load(folder, device)
+    synchronize = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     hyper = manifest["hyper"]
     decay = [value for name, value in params.items() if kinds[name] != "norm"]
     no_decay = [value for name, value in params.items() if kinds[name] == "norm"]
@@ -99,6 +101,7 @@ def build(folder):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(all_params, hyper["maxGradNorm"])
         optimizer.step()
+        synchronize()
         return (time.perf_counter() - start) * 1000, float(loss.detach())
 
     return step
@@ -106,13 +109,19 @@ def build(folder):
 
 def main():
     folder = sys.argv[1]
-    step = build(folder)
-    if sys.argv[2] == "serve":
+    serve = sys.argv[2] == "serve"
+    device = (sys.argv[3] if serve else sys.argv[4]) if len(sys.argv) > (3 if serve else 4) else "cpu"
+    if device not in ("cpu", "cuda"):
+        sys.exit(f"torch_step.py: DEVICE must be cpu or cuda, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        sys.exit("torch_step.py: DEVICE cuda requested but torch.cuda.is_available() is False (a CPU-only PyTorch build, or no GPU)")
+    step = build(folder, device)
+    if serve:
         for line in sys.stdin:
             if line.strip() != "step":
                 break
             elapsed, loss = step()
-            print(json.dumps({"ms": elapsed, "loss": loss, "torch_version": torch.__version__}), flush=True)
+            print(json.dumps({"ms": elapsed, "loss": loss, "torch_version": torch.__version__, "device": device}), flush=True)
         return
     steps, warmup = int(sys.argv[2]), int(sys.argv[3])
     first_loss = None
@@ -123,7 +132,7 @@ def main():
             first_loss = loss
         if index >= warmup:
             times.append(elapsed)
-    print(json.dumps({"step_ms": times, "first_loss": first_loss, "torch_version": torch.__version__, "threads": torch.get_num_threads()}))
+    print(json.dumps({"step_ms": times, "first_loss": first_loss, "torch_version": torch.__version__, "threads": torch.get_num_threads(), "device": device}))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,11 @@
 // script checks that their losses agree before it trusts the timings.
 //
 //   pnpm --filter @masa-rl/onnx build && bash bench/train-step/setup.sh
-//   node bench/train-step/train-step.mjs [--model small|tiny] [--batch 8] [--seq 256] [--steps 8] [--warmup 2] [--json]
+//   node bench/train-step/train-step.mjs [--model small|tiny] [--batch 8] [--seq 256] [--steps 8] [--warmup 2]
+//        [--device cpu|cuda] [--torch-device cpu|cuda] [--skip-torch] [--json]
+//
+// --json prints one JSON object (medians, every step's time, the ratio and its
+// anchor) as the last line of stdout; bench/run.mjs reads it.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,11 +31,18 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '2' },
     'skip-torch': { type: 'boolean', default: false },
+    device: { type: 'string', default: 'cpu' },
+    'torch-device': { type: 'string', default: 'cpu' },
     json: { type: 'boolean', default: false },
   },
 });
 const config = CONFIGS[args.model];
 if (!config) throw new Error(`unknown --model ${args.model}; choose ${Object.keys(CONFIGS).join(', ')}`);
+for (const flag of ['device', 'torch-device']) {
+  if (args[flag] !== 'cpu' && args[flag] !== 'cuda') throw new Error(`--${flag} must be cpu or cuda, got ${args[flag]}`);
+}
+const device = args.device;
+const torchDevice = args['torch-device'];
 const batch = Number(args.batch);
 const seq = Number(args.seq);
 const steps = Number(args.steps);
@@ -88,7 +99,15 @@ const buildStart = performance.now();
 const { loss, parameters } = buildDecoderLoss(config);
 const { graph, gradientNames } = grad({ loss, wrt: parameters });
 const stats = graphStats(graph);
-const session = await createSession({ model: graph });
+// With device 'cuda' and no usable CUDA provider this throws RUNTIME_UNAVAILABLE
+// with the install instructions: a GPU figure is never silently a CPU one.
+let session;
+try {
+  session = await createSession({ model: graph, device });
+} catch (error) {
+  log(`bench/train-step: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 const buildMs = performance.now() - buildStart;
 const feeds = {
   input_ids: createTensorValue('int64', [batch, seq], ids),
@@ -102,7 +121,7 @@ specs.forEach((spec, index) => {
 });
 const optimizer = createAdamW({ parameters: weights, ...hyper, weightDecayMask: specs.map((spec) => spec.kind !== 'norm') });
 const parameterCount = weights.reduce((a, w) => a + w.length, 0);
-log(`model ${args.model}: ${(parameterCount / 1e6).toFixed(2)}M parameters, ${batch}×${seq} = ${batch * seq} tokens; graph ${stats.liveNodes} nodes, built + loaded in ${buildMs.toFixed(0)} ms`);
+log(`model ${args.model} on ${session.device}: ${(parameterCount / 1e6).toFixed(2)}M parameters, ${batch}×${seq} = ${batch * seq} tokens; graph ${stats.liveNodes} nodes, built + loaded in ${buildMs.toFixed(0)} ms`);
 
 let firstLoss;
 async function masaStep() {
@@ -125,12 +144,17 @@ function findPython() {
   return undefined;
 }
 const python = args['skip-torch'] ? undefined : findPython();
-if (!args['skip-torch'] && python === undefined) log('no python3 can import torch: run bench/train-step/setup.sh (PyTorch side skipped)');
+const torchSkipped = args['skip-torch']
+  ? 'skipped by --skip-torch'
+  : python === undefined
+    ? 'no python3 can import torch: run bash bench/train-step/setup.sh'
+    : undefined;
+if (torchSkipped !== undefined) log(`PyTorch side skipped: ${torchSkipped}`);
 let torchProcess;
 let torchLines;
 if (python) {
   const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OMP_WAIT_POLICY: 'PASSIVE' };
-  torchProcess = spawn(python, [join(here, 'torch_step.py'), folder, 'serve'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  torchProcess = spawn(python, [join(here, 'torch_step.py'), folder, 'serve', torchDevice], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   torchLines = createInterface({ input: torchProcess.stdout })[Symbol.asyncIterator]();
 }
 async function torchStep() {
@@ -191,6 +215,7 @@ for (let i = 0; i < 5; i++) {
 
 const report = {
   model: args.model,
+  device: session.device,
   parameters: parameterCount,
   tokens: batch * seq,
   batch,
@@ -202,12 +227,18 @@ const report = {
     firstLoss,
     graphNodes: stats.liveNodes,
     adamw10MParametersMs: median(adamwTimes),
+    stepMsAll: masa.stepMs,
   },
-  torch: python ? { stepMs: median(torch.stepMs), firstLoss: torch.loss, version: torch.version } : undefined,
+  torch: python
+    ? { stepMs: median(torch.stepMs), firstLoss: torch.loss, version: torch.version, device: torchDevice, python, stepMsAll: torch.stepMs }
+    : undefined,
+  torchSkipped,
+  threads: { onnxruntimeIntraOp: 1, torch: 1 },
 };
 if (report.torch) {
   report.ratio = report.masa.stepMs / report.torch.stepMs;
   report.medianPairedRatio = median(ratios);
+  report.pairedRatios = ratios;
   report.lossRelativeDifference = Math.abs(firstLoss - torch.loss) / Math.abs(torch.loss);
 }
 if (args.json) console.log(JSON.stringify(report));

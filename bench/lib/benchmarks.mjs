@@ -1,0 +1,385 @@
+// The benchmarks `pnpm bench` runs: how to call each script, and how to turn
+// its JSON into figures, each with the anchor it is compared against.
+//
+// A figure's anchor is measured in the same run wherever one exists (PyTorch's
+// step time, transformers.js' tokens/s, the bandwidth and GEMM ceilings
+// measured next to the run, the size of one weight copy). Where the anchor is a
+// fixed number (the grading target, the reference ceilings of
+// shared/docs/ENVIRONMENT.md) its `source` says so.
+
+/**
+ * @typedef {'same run' | 'target' | 'reference'} AnchorSource
+ * @typedef {{ label: string, value: number, unit: string, source: AnchorSource }} Anchor
+ * @typedef {object} Figure
+ * @property {string} key stable id, the same in every run of a variant
+ * @property {string} label
+ * @property {number} value
+ * @property {string} unit
+ * @property {'higher' | 'lower'} better
+ * @property {Anchor} [anchor]
+ * @property {string} [anchorSkipped] why there is no anchor (never silently absent)
+ * @property {string} [goal] what the ratio should be, e.g. "≥ 1 (target reached)"
+ * @property {boolean} [headline] shown in the summary table
+ * @typedef {{ label: string, ok: boolean, detail: string }} Check
+ * @typedef {{ bytes: number[], gemm?: number }} CeilingRequest
+ * @typedef {{ bandwidth: { bytes: number, gbPerSecond: number, method: string }[], gemm?: { n: number, gflopsPerSecond: number, method: string } }} Ceilings
+ * @typedef {object} Variant
+ * @property {string} id
+ * @property {string} label
+ * @property {string} script path from the repository root
+ * @property {string[]} args
+ * @property {number} timeoutMs
+ * @property {NodeJS.ProcessEnv} [env] extra environment
+ * @typedef {object} Context
+ * @property {string} root
+ * @property {boolean} quick
+ * @property {'cpu' | 'cuda'} device
+ * @property {{ python: string, version: string, cuda: boolean } | undefined} torch
+ * @property {string | undefined} torchSkipped why the PyTorch anchor is unavailable
+ * @property {(path: string) => string} readText reads a repository file ('' when absent)
+ * @typedef {object} Benchmark
+ * @property {string} name
+ * @property {string} title
+ * @property {string} what one paragraph for RESULTS.md
+ * @property {readonly ('cpu' | 'cuda')[]} devices
+ * @property {readonly string[]} packages workspace packages the scripts import (built first)
+ * @property {readonly string[]} requires repository files that must exist
+ * @property {{ full: number, quick: number }} repeat
+ * @property {(context: Context) => Variant[] | { skip: string }} variants
+ * @property {(json: Record<string, any>) => CeilingRequest | undefined} [ceilings] measured right after each run
+ * @property {(json: Record<string, any>, context: Context, ceilings: Ceilings | undefined) => { figures: Figure[], checks: Check[] }} figures
+ */
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+/** Working sets above this read at the DRAM rate; probing a larger buffer adds nothing but time. */
+export const MAX_PROBE_BYTES = 512 * MiB;
+const GRADING_TARGET = 1000;
+
+/**
+ * The bandwidth measured for the working set closest in size to `bytes`.
+ * @param {Ceilings | undefined} ceilings
+ * @param {number} bytes
+ */
+export function bandwidthFor(ceilings, bytes) {
+  const wanted = Math.min(bytes, MAX_PROBE_BYTES);
+  let best;
+  for (const entry of ceilings?.bandwidth ?? []) {
+    if (best === undefined || Math.abs(Math.log(entry.bytes / wanted)) < Math.abs(Math.log(best.bytes / wanted))) best = entry;
+  }
+  return best;
+}
+
+/** @type {Benchmark} */
+const roofline = {
+  name: 'roofline',
+  title: 'Machine ceilings (memory bandwidth, fp32 GEMM)',
+  what:
+    'Read bandwidth of a 512 MiB working set (a C loop, best of the repetitions, as STREAM reports) and fp32 GEMM throughput of ' +
+    'ONNX Runtime on one thread (2048³ MatMul). These are the anchors of the decode rooflines; they are compared here only with ' +
+    'the reference values of shared/docs/ENVIRONMENT.md (measured on an idle machine), which shows how busy the machine was.',
+  devices: ['cpu'],
+  packages: ['@masa-rl/onnx'],
+  requires: ['bench/lib/roofline.mjs', 'bench/lib/bandwidth.c'],
+  repeat: { full: 5, quick: 3 },
+  variants: ({ quick }) => [
+    {
+      id: 'roofline',
+      label: 'DRAM read bandwidth and fp32 GEMM',
+      script: 'bench/lib/roofline.mjs',
+      args: ['--bytes', String(MAX_PROBE_BYTES), '--gemm', '2048', '--reps', quick ? '3' : '5', '--json'],
+      timeoutMs: 120_000,
+    },
+  ],
+  figures(json) {
+    const dram = json.bandwidth?.[0];
+    const gemm = json.gemm;
+    /** @type {Figure[]} */
+    const figures = [];
+    if (dram) {
+      figures.push({
+        key: 'dram',
+        label: 'read bandwidth, 512 MiB working set',
+        value: dram.gbPerSecond,
+        unit: 'GB/s',
+        better: 'higher',
+        anchor: { label: 'ENVIRONMENT.md reference (idle machine)', value: 18, unit: 'GB/s', source: 'reference' },
+        headline: true,
+      });
+    }
+    if (gemm) {
+      figures.push({
+        key: 'gemm',
+        label: 'fp32 GEMM 2048³, ONNX Runtime, 1 thread',
+        value: gemm.gflopsPerSecond,
+        unit: 'GFLOP/s',
+        better: 'higher',
+        anchor: { label: 'ENVIRONMENT.md reference (OpenBLAS sgemm, idle)', value: 92, unit: 'GFLOP/s', source: 'reference' },
+        headline: true,
+      });
+    }
+    return { figures, checks: [] };
+  },
+};
+
+/** @type {Benchmark} */
+const grading = {
+  name: 'grading',
+  title: 'Math grading throughput',
+  what:
+    'The 500 MATH-500 golds against a value-preserving rewrite each and against a last-digit change each (989 pairs), through a ' +
+    'grading pool of one worker thread (one core, deadlines on). The headline is the first round, with a cold parse cache. ' +
+    'Anchor: the issue\'s target of 1,000 pairs/s per core. Source: bench/grading/.',
+  devices: ['cpu'],
+  packages: ['@masa-rl/scoring'],
+  requires: ['bench/grading/run.mjs', 'packages/scoring/dist/index.js', 'packages/scoring/dist/test.js'],
+  repeat: { full: 5, quick: 3 },
+  variants: ({ quick }) => [
+    { id: 'grading', label: 'MATH-500 pairs, pool of 1 worker', script: 'bench/grading/run.mjs', args: ['--rounds', quick ? '1' : '3', '--json'], timeoutMs: 300_000 },
+  ],
+  figures(json) {
+    const target = { label: 'target', value: GRADING_TARGET, unit: 'pairs/s', source: /** @type {const} */ ('target') };
+    /** @type {Figure[]} */
+    const figures = [
+      {
+        key: 'cold',
+        label: 'pairs/s, round 0 (cold parse cache), 1 worker',
+        value: json.headline.pairsPerSecond,
+        unit: 'pairs/s',
+        better: 'higher',
+        anchor: target,
+        goal: '≥ 1 (target reached)',
+        headline: true,
+      },
+      { key: 'p99', label: 'p99 time per pair, round 0', value: json.headline.p99Ms, unit: 'ms', better: 'lower' },
+    ];
+    /** @type {Array<{ round: number, label: string, pairs: number, pairsPerSecond: number, wrongVerdicts: number }>} */
+    const results = json.results ?? [];
+    const warm = results.filter((r) => r.round > 0 && r.label.startsWith('pool'));
+    if (warm.length > 0) {
+      const pairs = warm.reduce((sum, r) => sum + r.pairs, 0);
+      const seconds = warm.reduce((sum, r) => sum + r.pairs / r.pairsPerSecond, 0);
+      figures.push({ key: 'warm', label: 'pairs/s, later rounds (warm parse cache), 1 worker', value: pairs / seconds, unit: 'pairs/s', better: 'higher', anchor: target });
+    }
+    const wrong = results.reduce((sum, r) => sum + r.wrongVerdicts, 0);
+    return { figures, checks: [{ label: 'every verdict right', ok: wrong === 0, detail: `${wrong} wrong verdict(s) over ${results.reduce((s, r) => s + r.pairs, 0)} pairs` }] };
+  },
+};
+
+/** @type {Benchmark} */
+const trainStep = {
+  name: 'train-step',
+  title: 'Training step vs PyTorch',
+  what:
+    'One training step (forward, token-weighted log-likelihood loss, backward, grad-norm clip, AdamW) of a Qwen3-shaped decoder: ' +
+    'masa-rl (ONNX Runtime graph from @masa-rl/onnx, AdamW in TypeScript) against the same model in plain PyTorch, one thread each, ' +
+    'from the same weights and batch, alternating step by step. Anchor: PyTorch\'s step time in the same run. Source: bench/train-step/.',
+  devices: ['cpu', 'cuda'],
+  packages: ['@masa-rl/core', '@masa-rl/onnx'],
+  requires: ['bench/train-step/train-step.mjs', 'packages/onnx/dist/index.js', 'packages/core/dist/index.js'],
+  repeat: { full: 3, quick: 2 },
+  variants({ quick, device, torch, torchSkipped }) {
+    const torchDevice = device === 'cuda' && torch?.cuda === true ? 'cuda' : 'cpu';
+    const common = ['--device', device, '--torch-device', torchDevice, '--json', ...(torch === undefined || torchSkipped !== undefined ? ['--skip-torch'] : [])];
+    const env = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OMP_WAIT_POLICY: 'PASSIVE' };
+    const sizes = quick
+      ? [{ model: 'tiny', batch: 4, seq: 128, steps: 3, warmup: 1 }]
+      : [
+          { model: 'small', batch: 8, seq: 256, steps: 8, warmup: 2 },
+          { model: 'tiny', batch: 8, seq: 256, steps: 8, warmup: 2 },
+        ];
+    return sizes.map(({ model, batch, seq, steps, warmup }) => ({
+      id: `train-step:${model}`,
+      label: `${model} model, ${batch}×${seq} tokens, ${steps} timed steps`,
+      script: 'bench/train-step/train-step.mjs',
+      args: ['--model', model, '--batch', String(batch), '--seq', String(seq), '--steps', String(steps), '--warmup', String(warmup), ...common],
+      timeoutMs: quick ? 180_000 : 600_000,
+      env,
+    }));
+  },
+  figures(json, context) {
+    const torch = json.torch;
+    /** @type {Figure} */
+    const step = {
+      key: 'step',
+      label: `masa-rl ms/step (${json.device ?? 'cpu'}, ${(json.parameters / 1e6).toFixed(2)}M params)`,
+      value: json.masa.stepMs,
+      unit: 'ms',
+      better: 'lower',
+      goal: '≤ 1 (no slower than PyTorch)',
+      headline: true,
+    };
+    if (torch) step.anchor = { label: `PyTorch ${torch.version} (${torch.device ?? 'cpu'}) ms/step`, value: torch.stepMs, unit: 'ms', source: 'same run' };
+    else step.anchorSkipped = json.torchSkipped ?? context.torchSkipped ?? 'PyTorch side not run';
+    /** @type {Figure[]} */
+    const figures = [
+      step,
+      { key: 'forward-backward', label: 'masa-rl forward + backward', value: json.masa.forwardBackwardMs, unit: 'ms', better: 'lower' },
+      { key: 'adamw', label: 'masa-rl AdamW (with clipping)', value: json.masa.adamwMs, unit: 'ms', better: 'lower' },
+      { key: 'adamw-10m', label: 'AdamW alone, 10.0M parameters', value: json.masa.adamw10MParametersMs, unit: 'ms', better: 'lower' },
+    ];
+    if (torch && typeof json.medianPairedRatio === 'number') {
+      figures.push({ key: 'paired', label: 'median of per-step ratios masa-rl / PyTorch', value: json.medianPairedRatio, unit: '×', better: 'lower' });
+    }
+    /** @type {Check[]} */
+    const checks = [];
+    if (torch) {
+      const difference = json.lossRelativeDifference;
+      checks.push({ label: 'same computation on both sides', ok: difference < 1e-4, detail: `first losses agree to ${difference.toExponential(1)} relative` });
+    }
+    return { figures, checks };
+  },
+};
+
+/** @type {Benchmark} */
+const modelMemory = {
+  name: 'model-memory',
+  title: 'Model memory and decode (Qwen3-0.6B shape)',
+  what:
+    'A Qwen3-0.6B-shaped model with random weights (bf16 safetensors on disk) loaded into float32 arrays in a fresh process, then a ' +
+    '16-token prompt and greedy decode at batch 1. Anchors: one float32 copy of the weights (for the peak memory) and the ' +
+    'bandwidth roofline, bandwidth measured right after the run ÷ weight bytes (for decode). The folder is created once in ' +
+    'bench/.out/ (about a minute). Source: bench/model-memory/.',
+  devices: ['cpu'],
+  packages: ['@masa-rl/model'],
+  requires: ['bench/model-memory/run.mjs', 'packages/model/dist/index.js'],
+  repeat: { full: 3, quick: 2 },
+  variants: ({ quick }) => [
+    {
+      id: 'model-memory',
+      label: `load + prefill 16 + decode ${quick ? 4 : 16} tokens, batch 1`,
+      script: 'bench/model-memory/run.mjs',
+      args: ['--tokens', quick ? '4' : '16', '--json'],
+      timeoutMs: 600_000,
+      env: { OMP_NUM_THREADS: '1' },
+    },
+  ],
+  ceilings: (json) => ({ bytes: [Math.min(json.weightBytes, MAX_PROBE_BYTES)] }),
+  figures(json, _context, ceilings) {
+    const bandwidth = bandwidthFor(ceilings, json.weightBytes);
+    /** @type {Figure} */
+    const decode = {
+      key: 'decode',
+      label: 'decode tok/s, batch 1, greedy',
+      value: json.tokensPerSecond,
+      unit: 'tok/s',
+      better: 'higher',
+      goal: '≤ 1 by physics; transformers.js reaches 0.83–0.88',
+      headline: true,
+    };
+    if (bandwidth) {
+      decode.anchor = {
+        label: `roofline (${bandwidth.gbPerSecond.toFixed(1)} GB/s ÷ ${(json.weightBytes / 1e9).toFixed(3)} GB of weights)`,
+        value: (bandwidth.gbPerSecond * 1e9) / json.weightBytes,
+        unit: 'tok/s',
+        source: 'same run',
+      };
+    } else decode.anchorSkipped = 'bandwidth probe did not run';
+    return {
+      figures: [
+        {
+          key: 'peak',
+          label: 'peak RSS above the imports',
+          value: (json.peakRss - json.rssAfterImports) / GiB,
+          unit: 'GiB',
+          better: 'lower',
+          anchor: { label: 'one float32 copy of the weights', value: json.weightBytes / GiB, unit: 'GiB', source: 'same run' },
+          goal: '≈ 1 (one copy)',
+          headline: true,
+        },
+        decode,
+        { key: 'load', label: 'load (bf16 → float32)', value: json.loadSeconds, unit: 's', better: 'lower' },
+        { key: 'prefill', label: `prefill ${json.promptTokens} tokens`, value: json.prefillSeconds, unit: 's', better: 'lower' },
+      ],
+      checks: [],
+    };
+  },
+};
+
+/** What the rollout script prints per (model, batch) row with --json. */
+const ROLLOUT_FIELDS = ['model', 'parameters', 'batch', 'masaTokS', 'transformersJsTokS'];
+
+/** @type {Benchmark} */
+const rollout = {
+  name: 'rollout',
+  title: 'Rollout decode vs transformers.js',
+  what:
+    'Decode throughput of the masa-rl ORT rollout engine against transformers.js generate() on the same exported model, one ORT ' +
+    'thread each, batch 1 and batch 32 (top-k 50, temperature 1, a fixed number of new tokens), runs alternating between the ' +
+    'engines. Anchors: transformers.js in the same run; the roofline, with ceilings measured right after each run (batch 1: read ' +
+    'bandwidth for a working set the size of the weights ÷ weight bytes; batch 32: fp32 GEMM FLOP/s ÷ 2 FLOPs per parameter per ' +
+    'token, the formula of bench/rollout/). Source: bench/rollout/.',
+  devices: ['cpu', 'cuda'],
+  packages: ['@masa-rl/core', '@masa-rl/model', '@masa-rl/rollout'],
+  requires: ['bench/rollout/run.mjs', 'packages/rollout/dist/index.js', 'packages/model/dist/index.js'],
+  repeat: { full: 3, quick: 2 },
+  variants({ quick, device, readText }) {
+    const source = readText('bench/rollout/run.mjs');
+    if (device === 'cuda' && !source.includes('--device')) {
+      return { skip: 'bench/rollout/run.mjs has no --device flag yet, so it cannot run on the CUDA execution provider' };
+    }
+    const args = quick ? ['--model', 'tiny', '--runs', '3', '--batch1-tokens', '32', '--batch32-tokens', '16', '--json'] : ['--model', 'all', '--json'];
+    if (device === 'cuda') args.push('--device', 'cuda');
+    return [
+      {
+        id: 'rollout',
+        label: quick ? 'tiny model; batch 1 × 32 tokens, batch 32 × 16 tokens' : 'tiny and small models; batch 1 × 128 tokens, batch 32 × 64 tokens',
+        script: 'bench/rollout/run.mjs',
+        args,
+        timeoutMs: quick ? 180_000 : 600_000,
+        env: { OMP_NUM_THREADS: '1' },
+      },
+    ];
+  },
+  ceilings(json) {
+    const rows = rolloutRows(json);
+    return { bytes: [...new Set(rows.filter((row) => row.batch === 1).map((row) => Math.min(row.parameters * 4, MAX_PROBE_BYTES)))], gemm: 2048 };
+  },
+  figures(json, _context, ceilings) {
+    /** @type {Figure[]} */
+    const figures = [];
+    for (const row of rolloutRows(json)) {
+      const prefix = `${row.model} (${(row.parameters / 1e6).toFixed(1)}M) batch ${row.batch}`;
+      const transformers = { label: 'transformers.js tok/s (intraOpNumThreads 1)', value: row.transformersJsTokS, unit: 'tok/s', source: /** @type {const} */ ('same run') };
+      figures.push({ key: `${row.model}-b${row.batch}-vs-tjs`, label: `${prefix}: masa-rl tok/s`, value: row.masaTokS, unit: 'tok/s', better: 'higher', anchor: transformers, goal: '> 1', headline: true });
+      if (typeof row.masaFrozenTokS === 'number') {
+        figures.push({ key: `${row.model}-b${row.batch}-frozen-vs-tjs`, label: `${prefix}: masa-rl tok/s, weights frozen (serving)`, value: row.masaFrozenTokS, unit: 'tok/s', better: 'higher', anchor: transformers, goal: '> 1' });
+      }
+      /** @type {Anchor | undefined} */
+      let ceiling;
+      if (row.batch === 1) {
+        const bandwidth = bandwidthFor(ceilings, row.parameters * 4);
+        if (bandwidth) ceiling = { label: `bandwidth roofline (${bandwidth.gbPerSecond.toFixed(1)} GB/s for ${((row.parameters * 4) / MiB).toFixed(1)} MiB)`, value: (bandwidth.gbPerSecond * 1e9) / (row.parameters * 4), unit: 'tok/s', source: 'same run' };
+      } else if (ceilings?.gemm) {
+        ceiling = { label: `compute roofline (${ceilings.gemm.gflopsPerSecond.toFixed(0)} GFLOP/s ÷ 2 FLOPs/param)`, value: (ceilings.gemm.gflopsPerSecond * 1e9) / (2 * row.parameters), unit: 'tok/s', source: 'same run' };
+      }
+      /** @type {Figure} */
+      const vsCeiling = { key: `${row.model}-b${row.batch}-vs-roofline`, label: `${prefix}: masa-rl tok/s vs roofline`, value: row.masaTokS, unit: 'tok/s', better: 'higher', goal: '≤ 1 by physics', headline: true };
+      /** @type {Figure} */
+      const theirs = { key: `${row.model}-b${row.batch}-tjs-vs-roofline`, label: `${prefix}: transformers.js tok/s vs roofline`, value: row.transformersJsTokS, unit: 'tok/s', better: 'higher' };
+      if (ceiling) {
+        vsCeiling.anchor = ceiling;
+        theirs.anchor = ceiling;
+      } else {
+        vsCeiling.anchorSkipped = 'ceiling probe did not run';
+        theirs.anchorSkipped = 'ceiling probe did not run';
+      }
+      figures.push(vsCeiling, theirs);
+    }
+    return { figures, checks: [] };
+  },
+};
+
+/**
+ * The rows of the rollout script's output: one JSON object per (model, batch)
+ * line, gathered by the runner under `rows`.
+ * @param {Record<string, any>} json
+ * @returns {Array<{ model: string, parameters: number, batch: number, masaTokS: number, masaFrozenTokS?: number, transformersJsTokS: number }>}
+ */
+export function rolloutRows(json) {
+  const rows = Array.isArray(json.rows) ? json.rows : [json];
+  return rows.filter((row) => ROLLOUT_FIELDS.every((field) => row[field] !== undefined));
+}
+
+/** Every benchmark, in run order (the ceilings first: they describe the machine). */
+export const BENCHMARKS = Object.freeze([roofline, grading, trainStep, modelMemory, rollout]);

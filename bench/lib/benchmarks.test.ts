@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { BENCHMARKS, bandwidthFor, MAX_PROBE_BYTES, rolloutRows } from './benchmarks.mjs';
+
+const byName = (name: string) => {
+  const benchmark = BENCHMARKS.find((entry) => entry.name === name);
+  if (benchmark === undefined) throw new Error(`no benchmark ${name}`);
+  return benchmark;
+};
+const context = { root: '/repo', quick: true, device: 'cpu' as const, torch: undefined, torchSkipped: 'no torch here', readText: () => '' };
+
+describe('benchmark definitions', () => {
+  it('grading: pairs/s against the 1,000 pairs/s target, and a check on wrong verdicts', () => {
+    const json = {
+      headline: { pairsPerSecond: 2500, p99Ms: 4 },
+      results: [
+        { round: 0, label: 'pool(1 worker): gold vs rewrite', pairs: 500, pairsPerSecond: 2000, wrongVerdicts: 0 },
+        { round: 1, label: 'pool(1 worker): gold vs rewrite', pairs: 500, pairsPerSecond: 5000, wrongVerdicts: 1 },
+        { round: 1, label: 'pool(1 worker): gold vs changed digit', pairs: 500, pairsPerSecond: 2500, wrongVerdicts: 0 },
+      ],
+    };
+    const { figures, checks } = byName('grading').figures(json, context, undefined);
+    expect(figures[0]).toMatchObject({ value: 2500, anchor: { value: 1000, source: 'target' } });
+    // 1,000 warm pairs in 0.1 s + 0.2 s = 3,333 pairs/s (total pairs over total time, not the mean rate).
+    expect(figures.find((f) => f.key === 'warm')?.value).toBeCloseTo(1000 / 0.3, 6);
+    expect(checks).toEqual([{ label: 'every verdict right', ok: false, detail: '1 wrong verdict(s) over 1500 pairs' }]);
+  });
+
+  it('train-step: the PyTorch step is the anchor; without PyTorch the reason is kept', () => {
+    const masa = { stepMs: 120, forwardBackwardMs: 100, adamwMs: 20, adamw10MParametersMs: 80 };
+    const withTorch = byName('train-step').figures(
+      { device: 'cpu', parameters: 2231040, masa, torch: { stepMs: 150, version: '1.13', device: 'cpu' }, medianPairedRatio: 0.8, lossRelativeDifference: 2e-7 },
+      context,
+      undefined,
+    );
+    expect(withTorch.figures[0]).toMatchObject({ value: 120, anchor: { value: 150, source: 'same run' } });
+    expect(withTorch.checks[0]?.ok).toBe(true);
+    const without = byName('train-step').figures({ device: 'cpu', parameters: 2231040, masa, torchSkipped: 'no python3 can import torch' }, context, undefined);
+    expect(without.figures[0]?.anchor).toBeUndefined();
+    expect(without.figures[0]?.anchorSkipped).toBe('no python3 can import torch');
+  });
+
+  it('train-step passes --skip-torch when PyTorch is missing, and the device', () => {
+    const variants = byName('train-step').variants({ ...context, device: 'cuda' });
+    expect(Array.isArray(variants)).toBe(true);
+    const [variant] = variants as { args: string[] }[];
+    expect(variant?.args).toEqual(expect.arrayContaining(['--device', 'cuda', '--torch-device', 'cpu', '--skip-torch', '--json']));
+  });
+
+  it('model-memory: roofline = measured bandwidth ÷ weight bytes; peak memory against one weight copy', () => {
+    const json = { weightBytes: 2.4e9, peakRss: 2.6e9, rssAfterImports: 0.2e9, tokensPerSecond: 6, loadSeconds: 5, prefillSeconds: 1, promptTokens: 16 };
+    const ceilings = { bandwidth: [{ bytes: MAX_PROBE_BYTES, gbPerSecond: 18, method: 'C' }] };
+    const { figures } = byName('model-memory').figures(json, context, ceilings);
+    const decode = figures.find((f) => f.key === 'decode');
+    expect(decode?.anchor?.value).toBeCloseTo(7.5, 12); // 18e9 / 2.4e9
+    const peak = figures.find((f) => f.key === 'peak');
+    expect((peak?.value ?? 0) / (peak?.anchor?.value ?? 1)).toBeCloseTo(1, 12); // 2.4e9 above the imports = one copy
+    expect(byName('model-memory').ceilings?.(json)).toEqual({ bytes: [MAX_PROBE_BYTES] });
+  });
+
+  it('rollout: tok/s against transformers.js and against the roofline of the same run', () => {
+    const rows = [
+      { model: 'tiny', parameters: 2_000_000, batch: 1, masaTokS: 900, masaFrozenTokS: 1000, transformersJsTokS: 1000 },
+      { model: 'tiny', parameters: 2_000_000, batch: 32, masaTokS: 8000, transformersJsTokS: 3200 },
+      { note: 'not a row' },
+    ];
+    expect(rolloutRows({ rows })).toHaveLength(2);
+    const ceilings = { bandwidth: [{ bytes: 8_000_000, gbPerSecond: 24, method: 'C' }], gemm: { n: 2048, gflopsPerSecond: 80, method: 'ORT' } };
+    const { figures } = byName('rollout').figures({ rows }, context, ceilings);
+    expect(figures.find((f) => f.key === 'tiny-b1-vs-tjs')?.anchor?.value).toBe(1000);
+    expect(figures.find((f) => f.key === 'tiny-b1-vs-roofline')?.anchor?.value).toBeCloseTo(3000, 9); // 24e9 / 8e6 bytes
+    expect(figures.find((f) => f.key === 'tiny-b32-vs-roofline')?.anchor?.value).toBeCloseTo(20_000, 9); // 80e9 / (2 · 2e6)
+    expect(byName('rollout').ceilings?.({ rows })).toEqual({ bytes: [8_000_000], gemm: 2048 });
+  });
+
+  it('rollout on cuda is skipped with the reason while its script has no --device flag', () => {
+    expect(byName('rollout').variants({ ...context, device: 'cuda', readText: () => 'no such flag' })).toEqual({ skip: expect.stringMatching(/no --device flag/) });
+  });
+
+  it('bandwidthFor picks the probe closest in size (log scale), capped at the DRAM probe', () => {
+    const ceilings = { bandwidth: [{ bytes: 8e6, gbPerSecond: 25, method: 'C' }, { bytes: MAX_PROBE_BYTES, gbPerSecond: 12, method: 'C' }] };
+    expect(bandwidthFor(ceilings, 9e6)?.gbPerSecond).toBe(25);
+    expect(bandwidthFor(ceilings, 5e9)?.gbPerSecond).toBe(12);
+    expect(bandwidthFor(undefined, 1e6)).toBeUndefined();
+  });
+});
