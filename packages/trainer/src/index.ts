@@ -80,12 +80,14 @@ export {
   TINY_RECIPE_DEFAULTS,
   createTinyInitialWeights,
   createTinyModelConfig,
+  evaluateTinyCheckpoint,
   runTinyRecipe,
   tinyGenerationConfig,
+  tinyEvaluationProblems,
   tinyLearningRate,
   tinyRecipeIter,
 } from './recipes/tiny.js';
-export type { TinyRecipeEvent, TinyRecipeOptions, TinyRecipeResult, TinyRecipeSettings, TinyTrainingSummary } from './recipes/tiny.js';
+export type { EvaluateTinyCheckpointOptions, TinyRecipeEvent, TinyRecipeOptions, TinyRecipeResult, TinyRecipeSettings, TinyTrainingSummary } from './recipes/tiny.js';
 export { evaluateTinyModel } from './recipes/tiny-evaluation.js';
 export type { EvaluateTinyModelOptions, TinyEvaluation } from './recipes/tiny-evaluation.js';
 export { createBucketedBatches, createSftExampleStream, tinyMetaMessages, tinySolutionMessages } from './recipes/tiny-sft-data.js';

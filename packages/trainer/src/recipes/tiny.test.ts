@@ -7,7 +7,7 @@ import { arithMetaTarget, arithSplitOf, parseArithProblem } from '@masa-rl/datas
 import { countParameters, loadModel, loadTokenizer, type Tokenizer } from '@masa-rl/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAR_TOKEN_IDS, writeCharTokenizer } from './char-tokenizer.js';
-import { createTinyInitialWeights, createTinyModelConfig, runTinyRecipe, tinyLearningRate } from './tiny.js';
+import { createTinyInitialWeights, createTinyModelConfig, runTinyRecipe, tinyEvaluationProblems, tinyLearningRate } from './tiny.js';
 import { createBucketedBatches, createSftExampleStream } from './tiny-sft-data.js';
 
 let dir: string;
@@ -43,6 +43,17 @@ describe('tiny recipe pieces', () => {
     expect(std(weights.get('model.layers.1.mlp.down_proj.weight') as Float32Array) / (0.02 / Math.sqrt(6))).toBeCloseTo(1, 1);
     expect(std(weights.get('model.layers.1.self_attn.o_proj.weight') as Float32Array) / (0.02 / Math.sqrt(6))).toBeCloseTo(1, 1);
     expect(createTinyInitialWeights(createTinyModelConfig(), 1).get('model.embed_tokens.weight')).toEqual(weights.get('model.embed_tokens.weight'));
+  });
+
+  it('evaluates on exactly the 200 problems of datasets/synthetic/validation.jsonl', async () => {
+    const file = new URL('../../../../datasets/synthetic/validation.jsonl', import.meta.url);
+    const rows = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; question: string; answer: string });
+    const problems = tinyEvaluationProblems();
+    expect(problems.map((p) => [p.id, p.question, p.answer])).toEqual(rows.map((row) => [row.id, row.question, row.answer]));
+    expect(problems.every((p) => arithSplitOf(p.question) === 'validation')).toBe(true);
   });
 
   it('warms up linearly, holds the peak, then anneals along a cosine to the final LR', () => {

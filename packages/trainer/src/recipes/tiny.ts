@@ -17,12 +17,14 @@ import {
   countParameters,
   createModelConfigJson,
   listParameters,
+  loadModel,
   loadTokenizer,
   parseModelConfig,
   type FloatArray,
   type ModelConfig,
   type Tokenizer,
 } from '@masa-rl/model';
+import { createOrtEngine } from '@masa-rl/rollout';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { TrainSequence } from '../policy-backend.js';
 import { createOrtPolicyBackend } from '../ort/ort-policy-backend.js';
@@ -51,12 +53,12 @@ export const TINY_EVALUATION_SET = Object.freeze({ seed: 'masa-rl synthetic-arit
 /** Default settings of the recipe. */
 export const TINY_RECIPE_DEFAULTS = Object.freeze({
   seed: 1,
-  steps: 3_000,
+  steps: 4_500,
   batchSize: 24,
   peakLr: 2e-3,
   finalLr: 1e-4,
   warmupSteps: 100,
-  annealFraction: 0.25,
+  annealFraction: 0.3,
   metaFraction: 0.15,
   poolBatches: 32,
   weightDecay: 0.1,
@@ -76,7 +78,7 @@ export interface TinyRecipeOptions {
   outDir?: string;
   /** Seed of the initialisation and of the data stream. @default 1 */
   seed?: number;
-  /** Optimiser steps (the budget: steps, not minutes, so the result is reproducible). @default 3000 */
+  /** Optimiser steps (the budget: steps, not minutes, so the result is reproducible). @default 4500 */
   steps?: number;
   /**
    * A wall-clock budget instead of `steps`: after the warm-up the step count is fixed from the
@@ -92,7 +94,7 @@ export interface TinyRecipeOptions {
   finalLr?: number;
   /** Linear warm-up steps from 0. @default 100 */
   warmupSteps?: number;
-  /** Share of the steps, at the end, over which the LR decays (cosine) from peakLr to finalLr. @default 0.25 */
+  /** Share of the steps, at the end, over which the LR decays (cosine) from peakLr to finalLr. @default 0.3 */
   annealFraction?: number;
   /** Share of meta examples. @default 0.15 */
   metaFraction?: number;
@@ -286,9 +288,58 @@ export function tinyGenerationConfig(): Record<string, unknown> {
   };
 }
 
+/** Decode batch of the evaluation engine: large batches amortise the per-step overhead of a tiny model. */
+const EVALUATION_BATCH = 256;
+
 async function defaultEngine(input: { config: ModelConfig; weights: ReadonlyMap<string, FloatArray>; tokenizer: Tokenizer }): Promise<RolloutEngine> {
-  void input;
-  throw new MasaError('RUNTIME_UNAVAILABLE', 'tiny recipe: no rollout engine; pass createEngine or evaluation: false');
+  return createOrtEngine({ config: input.config, weights: input.weights, tokenizer: input.tokenizer, maxBatchSize: EVALUATION_BATCH });
+}
+
+/** The held-out problems of the recipe's evaluation: the validation split of `datasets/synthetic`, regenerated from its seed. */
+export function tinyEvaluationProblems(): Problem[] {
+  return generateArithSplits({
+    seed: TINY_EVALUATION_SET.seed,
+    mix: TINY_EVALUATION_SET.mix,
+    sizes: { train: 0, validation: TINY_EVALUATION_SET.size, test: 0 },
+  }).validation;
+}
+
+/** Options of {@link evaluateTinyCheckpoint}. */
+export interface EvaluateTinyCheckpointOptions {
+  /** A folder written by the recipe (or any char-level tiny-task model with its tokenizer files). */
+  modelDir: string;
+  /** @default {@link tinyEvaluationProblems} */
+  problems?: readonly Problem[];
+  /** @default 8 */
+  samples?: number;
+  /** @default 1 */
+  temperature?: number;
+  /** @default 99 */
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+/** Evaluates a saved tiny-task checkpoint with the ORT engine, as the recipe does at its end. */
+export async function evaluateTinyCheckpoint(options: EvaluateTinyCheckpointOptions): Promise<TinyEvaluation> {
+  const { modelDir, signal } = options;
+  const model = await loadModel({ modelDir });
+  const tokenizer = await loadTokenizer({ model: modelDir });
+  const engine = await defaultEngine({ config: model.config, weights: model.weights, tokenizer });
+  try {
+    return await evaluateTinyModel({
+      engine,
+      tokenizer,
+      problems: options.problems ?? tinyEvaluationProblems(),
+      samples: options.samples ?? TINY_RECIPE_DEFAULTS.evalSamples,
+      temperature: options.temperature ?? TINY_RECIPE_DEFAULTS.evalTemperature,
+      seed: options.seed ?? TINY_RECIPE_DEFAULTS.evalSeed,
+      contextTokens: Math.min(model.config.maxPositionEmbeddings, TINY_MODEL_SHAPE.contextTokens),
+      stopTokenIds: model.config.eosTokenIds.length > 0 ? [...new Set([...model.config.eosTokenIds, CHAR_TOKEN_IDS.endOfText])] : [CHAR_TOKEN_IDS.imEnd, CHAR_TOKEN_IDS.endOfText],
+      ...(signal !== undefined ? { signal } : {}),
+    });
+  } finally {
+    await engine.close?.();
+  }
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -404,13 +455,7 @@ export async function* tinyRecipeIter(options: TinyRecipeOptions = {}): AsyncGen
     if (options.evaluation !== false) {
       checkAbort();
       const evalOptions = options.evaluation ?? {};
-      const problems =
-        evalOptions.problems ??
-        generateArithSplits({
-          seed: TINY_EVALUATION_SET.seed,
-          mix: TINY_EVALUATION_SET.mix,
-          sizes: { train: 0, validation: TINY_EVALUATION_SET.size, test: 0 },
-        }).validation;
+      const problems = evalOptions.problems ?? tinyEvaluationProblems();
       const samples = evalOptions.samples ?? TINY_RECIPE_DEFAULTS.evalSamples;
       yield { type: 'evaluation-start', problems: problems.length, samples };
       const engine = await (options.createEngine ?? defaultEngine)({ config, weights, tokenizer });
