@@ -97,7 +97,7 @@ export function createSftCommand(options: SftCommandOptions = {}): Command {
     .description('Supervised fine-tuning recipes. `--recipe tiny` trains the embedded default model (models/tiny-arith) from scratch on the synthetic arithmetic task.')
     .requiredOption('--recipe <name>', `recipe to run (${RECIPES.join(', ')})`)
     .option('--out <dir>', 'output folder of the checkpoint (replaced atomically)', 'models/tiny-arith')
-    .option('--steps <n>', 'optimiser steps (default 3000; reproducible)', positive('--steps', true))
+    .option('--steps <n>', 'optimiser steps (default 4500; reproducible)', positive('--steps', true))
     .option('--minutes <n>', 'wall-clock budget instead of --steps (the step count is fixed after the warm-up and written to recipe.json)', positive('--minutes', false))
     .option('--seed <n>', 'seed of the initialisation and the data', integer('--seed'))
     .option('--no-eval', 'skip the held-out evaluation')
