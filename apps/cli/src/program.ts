@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createDataCommand } from './commands/data.js';
+import { createDoctorCommand } from './commands/doctor.js';
 import { createEvalCommand } from './commands/eval.js';
 import { createExportCommand } from './commands/export.js';
 import { createGradeCommand } from './commands/grade.js';
@@ -27,5 +28,6 @@ export function createProgram(): Command {
   program.addCommand(createUiCommand());
   program.addCommand(createSftCommand());
   program.addCommand(createServeCommand());
+  program.addCommand(createDoctorCommand());
   return program;
 }
