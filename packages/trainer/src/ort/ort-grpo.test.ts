@@ -1,15 +1,17 @@
 /**
  * Issue 6 acceptance 2 on the real backend: GRPO through the trainer's loop (`trainIter`) and
  * the ORT backend teaches a tiny random model to "say the answer token", from chance to ≥ 0.9
- * mean reward. Rollouts come from a minimal exact sampler written here: it scores every
- * candidate token with the backend (one-token responses) and draws from the softmax with a
- * seeded generator.
+ * mean reward. Rollouts come from the ORT engine of `@masa-rl/rollout` reading the backend's
+ * weight arrays in place (so every optimiser step is seen by the next rollout without a copy),
+ * and, as an independent check, from a minimal exact sampler written here that scores every
+ * candidate token with the backend and draws from the softmax with a seeded generator.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng, type Problem, type RolloutEngine, type RolloutResult } from '@masa-rl/core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createOrtEngine } from '@masa-rl/rollout';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config.js';
 import type { RewardFunction } from '../reward.js';
 import { trainIter } from '../train.js';
@@ -59,44 +61,56 @@ afterAll(async () => {
   await rm(runDir, { recursive: true, force: true });
 });
 
-it('GRPO on the ORT backend lifts the mean reward from chance to ≥ 0.9 on "say the answer token"', async () => {
-  const problems: Problem[] = Array.from({ length: 8 }, (_, a) => ({ id: `p${a}`, question: String(a), answer: String((5 * a + 3) % 11) }));
-  await using backend = await createOrtPolicyBackend({ model: createTinyModel({ seed: 5, dtype: 'float32', hiddenSize: 32, initStd: 0.02 }) });
-  const engine = createOneTokenSampler(backend);
-  const reward: RewardFunction = ({ problem, completion }) => (completion.text === problem.answer ? 1 : 0);
-  const config = resolveConfig({
-    overrides: [
-      'data.train_files=say-the-answer',
-      'data.train_batch_size=8',
-      'data.max_prompt_length=2',
-      'data.max_response_length=1',
-      'actor_rollout_ref.rollout.n=8',
-      'actor_rollout_ref.actor.optim.lr=0.01',
-      'actor_rollout_ref.actor.optim.lr_warmup_steps=0',
-      'actor_rollout_ref.actor.optim.weight_decay=0',
-      'trainer.total_epochs=60',
-      'trainer.total_training_steps=60',
-      'trainer.test_freq=-1',
-      'trainer.save_freq=-1',
-      'trainer.val_before_train=false',
-      'trainer.samples_per_step=0',
-    ],
-    algo: 'grpo',
-  });
-  const scores: number[] = [];
-  for await (const event of trainIter({
-    config,
-    engine,
-    backend,
-    train: { name: 'say-the-answer', problems },
-    reward,
-    buildPrompt: ({ problem }) => ({ promptTokenIds: [PROMPT_START, Number(problem.question)] }),
-    runDir,
-  })) {
-    if (event.type === 'step-end') scores.push(event.metrics['critic/score/mean'] as number);
-  }
-  expect(scores).toHaveLength(60);
-  expect(scores[0]).toBeLessThan(0.25); // chance is 1/13
-  const last = scores.slice(-5);
-  expect(last.reduce((a, b) => a + b, 0) / last.length).toBeGreaterThanOrEqual(0.9);
-}, 60_000);
+const engines = {
+  'the ORT rollout engine on the backend\'s arrays': (backend: OrtPolicyBackend): RolloutEngine =>
+    createOrtEngine({ config: backend.config, weights: backend.weights, maxBatchSize: 64 }),
+  'an exact one-token sampler': createOneTokenSampler,
+};
+
+describe.each(Object.entries(engines))('GRPO on the ORT backend with %s', (_, createEngine) => {
+  it('lifts the mean reward from chance to ≥ 0.9 on "say the answer token"', async () => {
+    const problems: Problem[] = Array.from({ length: 8 }, (_, a) => ({ id: `p${a}`, question: String(a), answer: String((5 * a + 3) % 11) }));
+    await using backend = await createOrtPolicyBackend({ model: createTinyModel({ seed: 5, dtype: 'float32', hiddenSize: 32, initStd: 0.02 }) });
+    const engine = createEngine(backend);
+    const reward: RewardFunction = ({ problem, completion }) => (completion.tokenIds?.[0] === Number(problem.answer) ? 1 : 0);
+    const config = resolveConfig({
+      overrides: [
+        'data.train_files=say-the-answer',
+        'data.train_batch_size=8',
+        'data.max_prompt_length=2',
+        'data.max_response_length=1',
+        'actor_rollout_ref.rollout.n=8',
+        'actor_rollout_ref.actor.optim.lr=0.01',
+        'actor_rollout_ref.actor.optim.lr_warmup_steps=0',
+        'actor_rollout_ref.actor.optim.weight_decay=0',
+        'trainer.total_epochs=60',
+        'trainer.total_training_steps=60',
+        'trainer.test_freq=-1',
+        'trainer.save_freq=-1',
+        'trainer.val_before_train=false',
+        'trainer.samples_per_step=0',
+      ],
+      algo: 'grpo',
+    });
+    const scores: number[] = [];
+    try {
+      for await (const event of trainIter({
+        config,
+        engine,
+        backend,
+        train: { name: 'say-the-answer', problems },
+        reward,
+        buildPrompt: ({ problem }) => ({ promptTokenIds: [PROMPT_START, Number(problem.question)] }),
+        runDir,
+      })) {
+        if (event.type === 'step-end') scores.push(event.metrics['critic/score/mean'] as number);
+      }
+    } finally {
+      await engine.close?.();
+    }
+    expect(scores).toHaveLength(60);
+    expect(scores[0]).toBeLessThan(0.25); // chance is 1/13
+    const last = scores.slice(-5);
+    expect(last.reduce((a, b) => a + b, 0) / last.length).toBeGreaterThanOrEqual(0.9);
+  }, 60_000);
+});
