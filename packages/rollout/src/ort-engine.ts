@@ -138,6 +138,9 @@ interface Sequence {
   start: number;
 }
 
+/** ONNX models hold at most 2 GiB inline (protobuf); leave headroom for the graph itself. */
+const MAX_INLINE_WEIGHT_BYTES = 1.9 * 2 ** 30;
+
 const emptyProfile = (): OrtEngineProfile => ({
   prefillRuns: 0,
   prefillTokens: 0,
@@ -174,6 +177,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
 
   // Weights are fed by reference, every run.
   const weightFeeds: Record<string, TensorValue> = {};
+  let weightBytes = 0;
   for (const spec of listParameters(config)) {
     const data = weights.get(spec.name);
     if (data === undefined) throw new MasaError('MODEL_LOAD_FAILED', `createOrtEngine: the weights have no "${spec.name}" (shape ${JSON.stringify(spec.shape)})`);
@@ -181,6 +185,13 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
       throw new MasaError('MODEL_LOAD_FAILED', `createOrtEngine: "${spec.name}" is a ${data.constructor.name}; the engine runs float32 (load the model with dtype 'float32')`);
     }
     if (weightMode === 'inputs') weightFeeds[spec.name] = createTensorValue('float32', spec.shape, data);
+    weightBytes += data.byteLength;
+  }
+  if (weightMode === 'initializers' && weightBytes > MAX_INLINE_WEIGHT_BYTES) {
+    throw new MasaError(
+      'CONFIG_INVALID',
+      `createOrtEngine: weightMode 'initializers' puts the weights inside the ONNX model, which protobuf caps at 2 GiB; this model has ${(weightBytes / 2 ** 30).toFixed(2)} GiB of float32 weights: use weightMode 'inputs'`,
+    );
   }
 
   let sessionPromise: Promise<Session> | undefined;
