@@ -165,14 +165,16 @@ function defaultCudaFacts(runtime: OnnxRuntimeFacts | undefined, env: NodeJS.Pro
     try {
       const graph = createGraph({ name: 'doctor-cuda' });
       graph.output('y', add(graph.input('x', 'float32', [2]), 1));
-      const session = await createSession({ model: graph, device: 'cuda' });
+      // Fatal-only logging: ORT would otherwise print its own copy of the load error on stderr.
+      const session = await createSession({ model: graph, device: 'cuda', logSeverityLevel: 4 });
       try {
         await session.run({ x: createTensorValue('float32', [2], Float32Array.of(1, 2)) });
       } finally {
         await session.release();
       }
     } catch (error: unknown) {
-      sessionError = error instanceof Error ? error.message : String(error);
+      // Keep the reason; the install hint that follows it is what the fix below spells out for this machine.
+      sessionError = (error instanceof Error ? error.message : String(error)).split(': install the CUDA execution provider')[0];
     }
     let missing = missingLibraries(cudaLibrariesFor(runtime?.version ?? ''), env);
     if (runtime !== undefined && providerLibraries.cuda) {
