@@ -35,10 +35,10 @@ import {
   type RolloutSample,
   type Rng,
 } from '@masa-rl/core';
-import { ATTENTION_MASK, INPUT_IDS, POSITION_IDS, leftPadBatch, listParameters, pastName, type ModelConfig } from '@masa-rl/model';
+import { ATTENTION_MASK, INPUT_IDS, POSITION_IDS, leftPadBatch, listParameters, pastName, presentName, type ModelConfig } from '@masa-rl/model';
 import { createSession, createTensorValue, type Device, type Session, type TensorValue } from '@masa-rl/onnx';
 import { validateRolloutRequest } from './request-validation.js';
-import { CACHE_LENGTH, buildRolloutStepGraph, newCacheName } from './rollout-graph.js';
+import { CACHE_LENGTH, CACHE_START, buildDecodeGraph, buildPrefillGraph, newCacheName } from './rollout-graph.js';
 import { createSampleRng, createSampler, type ResolvedSamplingParams } from './sampling.js';
 import { createSequenceTracker, type SequenceTracker } from './sequence-tracker.js';
 import type { StreamingGenerateOptions } from './streaming.js';
@@ -194,13 +194,13 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     );
   }
 
-  let sessionPromise: Promise<Session> | undefined;
-  const session = (): Promise<Session> =>
-    (sessionPromise ??= createSession({
-      model: buildRolloutStepGraph(config, weightMode === 'inputs' ? 'inputs' : (weights as ReadonlyMap<string, Float32Array>)),
-      device,
-      intraOpNumThreads,
-    }));
+  const weightSource = weightMode === 'inputs' ? ('inputs' as const) : (weights as ReadonlyMap<string, Float32Array>);
+  let prefillPromise: Promise<Session> | undefined;
+  let decodePromise: Promise<Session> | undefined;
+  const prefillSession = (): Promise<Session> =>
+    (prefillPromise ??= createSession({ model: buildPrefillGraph(config, weightSource), device, intraOpNumThreads }));
+  const decodeSession = (): Promise<Session> =>
+    (decodePromise ??= createSession({ model: buildDecodeGraph(config, weightSource), device, intraOpNumThreads }));
   const sampler = createSampler({ vocabSize });
   let profile = emptyProfile();
   let closed = false;
@@ -222,7 +222,8 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
   const ensureCapacity = (rowsNeeded: number, slotsNeeded: number): void => {
     if (rowsNeeded <= rowCapacity && slotsNeeded <= slotCapacity) return;
     const newRows = Math.max(rowCapacity, Math.min(maxBatchSize, Math.max(rowsNeeded, 2 * rowCapacity)));
-    const newSlots = Math.max(slotsNeeded, slotCapacity === 0 ? slotsNeeded : slotCapacity * 2, 16);
+    // Decode attends over the whole capacity (unused slots masked), so grow by half, in steps of 64 slots.
+    const newSlots = slotsNeeded <= slotCapacity ? slotCapacity : Math.ceil(Math.max(slotsNeeded, slotCapacity * 1.5) / 64) * 64;
     const newHeadStride = newSlots * headDim;
     const newRowStride = kvHeads * newHeadStride;
     cache = cache.length === 0 ? Array.from({ length: numLayers }, () => ({ key: new Float32Array(0), value: new Float32Array(0) })) : cache;
@@ -352,16 +353,13 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     profile.cacheMs += performance.now() - started;
   };
 
-  let zeros = new BigInt64Array(0); // viewed as the cache_length input
-  const pastFeeds = (batch: number, empty: boolean): Record<string, TensorValue> => {
-    const used = empty ? 0 : length;
-    if (zeros.length < used) zeros = new BigInt64Array(Math.max(used, 2 * zeros.length));
-    const feeds: Record<string, TensorValue> = { [CACHE_LENGTH]: createTensorValue('int64', [used], zeros.subarray(0, used)) };
+  /** The cache buffers of the first `batch` rows, fed in place: `[batch, kvHeads, capacity, headDim]`. */
+  const pastFeeds = (batch: number): Record<string, TensorValue> => {
+    const feeds: Record<string, TensorValue> = {};
     cache.forEach((layer, i) => {
-      const dims = [batch, kvHeads, empty ? 0 : slotCapacity, headDim];
-      const size = empty ? 0 : batch * rowStride();
-      feeds[pastName(i, 'key')] = createTensorValue('float32', dims, layer.key.subarray(0, size));
-      feeds[pastName(i, 'value')] = createTensorValue('float32', dims, layer.value.subarray(0, size));
+      const dims = [batch, kvHeads, slotCapacity, headDim];
+      feeds[pastName(i, 'key')] = createTensorValue('float32', dims, layer.key.subarray(0, batch * rowStride()));
+      feeds[pastName(i, 'value')] = createTensorValue('float32', dims, layer.value.subarray(0, batch * rowStride()));
     });
     return feeds;
   };
@@ -388,17 +386,15 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     const batch = prompts.length;
     const feedStarted = performance.now();
     const padded = leftPadBatch({ sequences: prompts.map((prompt) => prompt.promptIds) });
-    if (cache.length === 0) ensureCapacity(Math.min(maxBatchSize, taken.length), longest + 1);
     const feeds: Record<string, TensorValue> = {
       ...weightFeeds,
       [INPUT_IDS]: createTensorValue('int64', [batch, padded.seq], padded.inputIds),
       [ATTENTION_MASK]: createTensorValue('int64', [batch, padded.seq], padded.attentionMask),
       [POSITION_IDS]: createTensorValue('int64', [batch, padded.seq], padded.positionIds),
-      ...pastFeeds(batch, true),
     };
     profile.feedMs += performance.now() - feedStarted;
     const runStarted = performance.now();
-    const out = await (await session()).run(feeds);
+    const out = await (await prefillSession()).run(feeds);
     profile.prefillRunMs += performance.now() - runStarted;
     profile.prefillRuns += 1;
     profile.prefillTokens += batch * padded.seq;
@@ -436,8 +432,8 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
       sequence.start = length - promptLength;
       sequence.position = promptLength;
       cache.forEach((layer, i) => {
-        const newKeys = out[newCacheName(i, 'key')]?.data as Float32Array; // [batch, kvHeads, seq, headDim]
-        const newValues = out[newCacheName(i, 'value')]?.data as Float32Array;
+        const newKeys = out[presentName(i, 'key')]?.data as Float32Array; // [batch, kvHeads, seq, headDim]
+        const newValues = out[presentName(i, 'value')]?.data as Float32Array;
         for (let h = 0; h < kvHeads; h++) {
           const from = ((promptRow * kvHeads + h) * seq + (seq - promptLength)) * headDim;
           const to = r * rowStride() + h * headStride() + sequence.start * headDim;
@@ -457,25 +453,25 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     ensureCapacity(batch, length + 1);
     profile.cacheMs += performance.now() - cacheStarted;
     const feedStarted = performance.now();
-    const total = length + 1;
     const inputIds = new BigInt64Array(batch); // [batch, 1]
     const positionIds = new BigInt64Array(batch); // [batch, 1]
-    const mask = new BigInt64Array(batch * total); // [batch, past + 1]
+    const starts = new BigInt64Array(batch); // [batch]
     rows.forEach((row, r) => {
       inputIds[r] = BigInt(row.pendingToken);
       positionIds[r] = BigInt(row.position);
-      mask.fill(1n, r * total + row.start, (r + 1) * total);
+      starts[r] = BigInt(row.start);
     });
     const feeds: Record<string, TensorValue> = {
       ...weightFeeds,
       [INPUT_IDS]: createTensorValue('int64', [batch, 1], inputIds),
-      [ATTENTION_MASK]: createTensorValue('int64', [batch, total], mask),
       [POSITION_IDS]: createTensorValue('int64', [batch, 1], positionIds),
-      ...pastFeeds(batch, false),
+      [CACHE_START]: createTensorValue('int64', [batch], starts),
+      [CACHE_LENGTH]: createTensorValue('int64', [1], BigInt64Array.of(BigInt(length))),
+      ...pastFeeds(batch),
     };
     profile.feedMs += performance.now() - feedStarted;
     const runStarted = performance.now();
-    const out = await (await session()).run(feeds);
+    const out = await (await decodeSession()).run(feeds);
     profile.decodeRunMs += performance.now() - runStarted;
     profile.decodeSteps += 1;
     profile.decodeRowSteps += batch;
@@ -590,9 +586,11 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     const failure = new MasaError('ENGINE_FAILED', 'ort engine: closed; create a new engine');
     for (const call of [...activeCalls]) finishCall(call, failure);
     await loop?.catch(() => undefined);
-    const pending = sessionPromise;
-    sessionPromise = undefined;
-    if (pending !== undefined) await (await pending.catch(() => undefined))?.release();
+    for (const pending of [prefillPromise, decodePromise]) {
+      if (pending !== undefined) await (await pending.catch(() => undefined))?.release();
+    }
+    prefillPromise = undefined;
+    decodePromise = undefined;
     cache = [];
   };
 

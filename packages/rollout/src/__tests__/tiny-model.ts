@@ -3,27 +3,43 @@
  * toy tokenizer (one lowercase letter per id) so that stop strings have text.
  */
 import { createRng } from '@masa-rl/core';
-import { createModelConfigJson, listParameters, parseModelConfig, type ModelConfig } from '@masa-rl/model';
+import { createModelConfigJson, listParameters, parseModelConfig, type Architecture, type ModelConfig } from '@masa-rl/model';
 
 export interface TinyModel {
   config: ModelConfig;
   weights: Map<string, Float32Array>;
 }
 
+export interface TinyModelOverrides {
+  architecture?: Architecture;
+  vocabSize?: number;
+  layers?: number;
+  kvHeads?: number;
+  tie?: boolean;
+  std?: number;
+  eosTokenId?: number;
+  ropeScaling?: { factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number };
+  /** Extra config.json keys (attention_bias, mlp_bias, partial_rotary_factor …). */
+  configOverrides?: Record<string, unknown>;
+}
+
 /** vocab 64, hidden 32, 2 layers, 4 query / 2 kv heads of 8; weights ~ N(0, std²), norms ~ 1 + N(0, std²). */
-export function tinyModel(seed: string, overrides: { vocabSize?: number; layers?: number; std?: number; eosTokenId?: number } = {}): TinyModel {
+export function tinyModel(seed: string, overrides: TinyModelOverrides = {}): TinyModel {
   const raw = createModelConfigJson({
-    architecture: 'qwen3',
+    architecture: overrides.architecture ?? 'qwen3',
     vocabSize: overrides.vocabSize ?? 64,
     hiddenSize: 32,
     intermediateSize: 48,
     numLayers: overrides.layers ?? 2,
     numHeads: 4,
-    numKvHeads: 2,
+    numKvHeads: overrides.kvHeads ?? 2,
     headDim: 8,
     maxPositionEmbeddings: 256,
     eosTokenId: overrides.eosTokenId ?? 63,
+    tieWordEmbeddings: overrides.tie ?? false,
+    ...(overrides.ropeScaling === undefined ? {} : { ropeScaling: overrides.ropeScaling }),
   });
+  Object.assign(raw, overrides.configOverrides ?? {});
   const config = parseModelConfig(raw);
   const root = createRng(seed);
   const std = overrides.std ?? 0.3;
