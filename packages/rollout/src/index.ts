@@ -16,3 +16,10 @@ export { createOrtEngine } from './ort-engine.js';
 export type { OrtEngine, OrtEngineOptions, OrtEngineProfile, OrtEngineTokenizer } from './ort-engine.js';
 export { createOrtChildEngine, loadOrtEngine } from './load-ort-engine.js';
 export type { LoadOrtEngineOptions, OrtChildEngineOptions } from './load-ort-engine.js';
+export {
+  CACHE_LENGTH,
+  CACHE_START,
+  buildDecodeGraph as experimental_buildDecodeGraph,
+  buildPrefillGraph as experimental_buildPrefillGraph,
+  newCacheName,
+} from './rollout-graph.js';
