@@ -52,6 +52,8 @@ const noCuda: CudaFacts = {
   gpu: undefined,
   driverCudaVersion: undefined,
   missingCudaLibraries: cudaLibrariesFor('1.30.0'),
+  librariesOffPath: [],
+  cudaToolkit: undefined,
   sessionError: "device 'cuda' requested but the CUDA execution provider library (libonnxruntime_providers_cuda.so) is not installed",
 };
 
@@ -108,6 +110,14 @@ describe('judgeCuda', () => {
     expect(check.summary).toContain('provider libraries present');
     expect(check.summary).toContain('not on the library path: libcudnn.so.9');
     expect(check.summary).toContain('it failed to start: libcudnn.so.9: cannot open shared object file');
+  });
+
+  it('points at CUDA libraries that exist off the library path, and names the toolkit', () => {
+    const check = judgeCuda({ ...noCuda, librariesOffPath: [{ name: 'libcudart.so.13', dir: '/usr/local/cuda/lib64' }], cudaToolkit: 'CUDA 13.0 at /usr/local/cuda' }, '/repo');
+    expect(check.summary).toContain('but libcudart.so.13 is in /usr/local/cuda/lib64 (add that folder to LD_LIBRARY_PATH); toolkit: CUDA 13.0 at /usr/local/cuda');
+    // onnxruntime 1.30 needs CUDA 12: a CUDA 13 toolkit is not enough, and the fix says so.
+    expect(check.fix).toContain('The toolkit here (CUDA 13.0 at /usr/local/cuda) does not provide the CUDA 12 libraries this provider needs');
+    expect(check.fix).toContain('take the npm route below, which is built for CUDA 13');
   });
 
   it('a pinned onnxruntime 1.29 needs the CUDA 13 libraries', () => {

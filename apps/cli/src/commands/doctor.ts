@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { MasaError } from '@masa-rl/core';
@@ -54,6 +54,10 @@ export interface CudaFacts {
    * present, else the list for this onnxruntime version (see {@link cudaLibrariesFor}) against ldconfig and LD_LIBRARY_PATH.
    */
   missingCudaLibraries: string[];
+  /** Missing libraries that do exist in a CUDA folder the linker does not search (add it to LD_LIBRARY_PATH). */
+  librariesOffPath: { name: string; dir: string }[];
+  /** A CUDA toolkit found in /usr/local (its folder and `nvcc` release), e.g. `CUDA 13.0 at /usr/local/cuda`. */
+  cudaToolkit: string | undefined;
   /** undefined when a CUDA session ran; else why it could not be created. */
   sessionError: string | undefined;
 }
@@ -148,6 +152,27 @@ function missingLibraries(names: readonly string[], env: NodeJS.ProcessEnv): str
   return names.filter((name) => !known.includes(`${name} `) && !folders.some((folder) => existsSync(join(folder, name))));
 }
 
+/** CUDA library folders that exist here but that the dynamic linker need not search. */
+function cudaLibraryFolders(): string[] {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/usr/local').filter((name) => name === 'cuda' || name.startsWith('cuda-'));
+  } catch {
+    entries = [];
+  }
+  return entries
+    .flatMap((name) => [join('/usr/local', name, 'lib64'), join('/usr/local', name, 'targets', `${process.arch === 'arm64' ? 'sbsa' : 'x86_64'}-linux`, 'lib')])
+    .filter((folder) => existsSync(folder));
+}
+
+function findCudaToolkit(): string | undefined {
+  const home = existsSync('/usr/local/cuda') ? '/usr/local/cuda' : undefined;
+  if (home === undefined) return undefined;
+  const nvcc = spawnSync(join(home, 'bin', 'nvcc'), ['--version'], { encoding: 'utf8', timeout: 15_000 });
+  const release = /release ([\d.]+)/.exec(nvcc.stdout ?? '')?.[1];
+  return `CUDA ${release ?? '(version unknown)'} at ${home}`;
+}
+
 function defaultCudaFacts(runtime: OnnxRuntimeFacts | undefined, env: NodeJS.ProcessEnv): () => Promise<CudaFacts> {
   return async () => {
     const providerLibraries = {
@@ -183,7 +208,12 @@ function defaultCudaFacts(runtime: OnnxRuntimeFacts | undefined, env: NodeJS.Pro
       const notFound = [...(ldd.stdout ?? '').matchAll(/^\s*(\S+) => not found/gm)].map((match) => match[1] as string);
       missing = [...new Set([...notFound, ...missing.filter((name) => name.startsWith('libcudnn'))])];
     }
-    return { runtime, providerLibraries, gpu, driverCudaVersion, missingCudaLibraries: missing, sessionError };
+    const folders = cudaLibraryFolders();
+    const librariesOffPath = missing.flatMap((name) => {
+      const dir = folders.find((folder) => existsSync(join(folder, name)));
+      return dir === undefined ? [] : [{ name, dir }];
+    });
+    return { runtime, providerLibraries, gpu, driverCudaVersion, missingCudaLibraries: missing, librariesOffPath, cudaToolkit: findCudaToolkit(), sessionError };
   };
 }
 
@@ -231,6 +261,10 @@ export function judgeCuda(facts: CudaFacts, cwd: string): DoctorCheck {
     facts.gpu === undefined ? 'no NVIDIA GPU (nvidia-smi not found or it lists no GPU)' : `GPU ${facts.gpu}${facts.driverCudaVersion ? `, driver supports CUDA ${facts.driverCudaVersion}` : ''}`,
     libraries.length === 0 ? 'provider libraries present' : `${libraries.join(' and ')} not in ${binaryDir}`,
     facts.missingCudaLibraries.length === 0 ? 'CUDA runtime and cuDNN libraries found' : `not on the library path: ${facts.missingCudaLibraries.join(', ')}`,
+    ...(facts.librariesOffPath.length > 0
+      ? [`but ${facts.librariesOffPath.map(({ name, dir }) => `${name} is in ${dir}`).join(', ')} (add that folder to LD_LIBRARY_PATH)`]
+      : []),
+    ...(facts.cudaToolkit === undefined ? [] : [`toolkit: ${facts.cudaToolkit}`]),
   ];
   const libraryList = cudaLibrariesFor(version);
   const cudaMajor = libraryList[0]?.endsWith('.13') === true ? '13' : '12';
@@ -243,6 +277,14 @@ export function judgeCuda(facts: CudaFacts, cwd: string): DoctorCheck {
     'Provider, without NuGet (npm registry only): com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9 on npm carries it for onnxruntime 1.29.0 built against CUDA 13, which means pinning onnxruntime-node 1.29.0 (bench/gpu/README.md weighs that; bench/gpu/run.sh does either route).',
     "Until then use device 'cpu' (or allowCpuFallback).",
   ];
+  const toolkitMajor = /^CUDA (\d+)\./.exec(facts.cudaToolkit ?? '')?.[1];
+  if (toolkitMajor !== undefined && toolkitMajor !== cudaMajor) {
+    needs.splice(
+      4,
+      0,
+      `The toolkit here (${facts.cudaToolkit}) does not provide the CUDA ${cudaMajor} libraries this provider needs: add the CUDA ${cudaMajor} runtime, cuBLAS and cuRAND libraries and cuDNN 9 for CUDA ${cudaMajor}${cudaMajor === '12' ? ', or take the npm route below, which is built for CUDA 13' : ''}.`,
+    );
+  }
   return {
     name: 'cuda',
     status: 'missing',
