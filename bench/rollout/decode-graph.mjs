@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// One decode step at batch 32 over a long cache: the ORT engine's decode graph (attention split into the
+// One decode step (batch 32 by default) over a long cache: the ORT engine's decode graph (attention split into the
 // cached part, read in place from the engine's buffers, and the new token) against the usual step (the
 // model's decoder: slice the used cache out of the buffers, concatenate the new keys/values, attend), same
 // weights, same buffers, interleaved runs in one process. Tiny model shape (vocab 512, hidden 256,
 // 4 layers, GQA 4/2 heads of 64).
 //
-//   pnpm --filter @masa-rl/rollout build && node bench/rollout/decode-graph.mjs [cache lengths…, default 128 512 1024]
+//   pnpm --filter @masa-rl/rollout build && node bench/rollout/decode-graph.mjs [--batch 32] [cache lengths…, default 128 512 1024]
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,7 +19,9 @@ const { INPUT_IDS, ATTENTION_MASK, POSITION_IDS, BATCH_DIM, PAST_DIM, SEQUENCE_D
 
 const KV_HEADS = 2;
 const HEAD_DIM = 64;
-const BATCH = 32;
+const argv = process.argv.slice(2);
+const batchFlag = argv.indexOf('--batch');
+const BATCH = batchFlag >= 0 ? Number(argv.splice(batchFlag, 2)[1]) : 32;
 const config = parseModelConfig(
   createModelConfigJson({ architecture: 'qwen3', vocabSize: 512, hiddenSize: 256, numLayers: 4, intermediateSize: 384, numHeads: 4, numKvHeads: KV_HEADS, headDim: HEAD_DIM }),
 );
@@ -58,7 +60,7 @@ for (const spec of listParameters(config)) {
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const concatSession = await createSession({ model: concatStepGraph() });
 const splitSession = await createSession({ model: buildDecodeGraph(config, 'inputs') });
-const lengths = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [128, 512, 1024];
+const lengths = argv.length > 0 ? argv.map(Number) : [128, 512, 1024];
 for (const length of lengths) {
   const capacity = Math.ceil((length * 1.25) / 64) * 64; // the engine grows its capacity by half, in steps of 64
   const common = {
