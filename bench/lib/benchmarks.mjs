@@ -339,21 +339,32 @@ const rollout = {
     if (device === 'cuda' && !source.includes('--device')) {
       return { skip: 'bench/rollout/run.mjs has no --device flag yet, so it cannot run on the CUDA execution provider' };
     }
-    const args = quick ? ['--model', 'tiny', '--runs', '3', '--batch1-tokens', '32', '--batch32-tokens', '16', '--json'] : ['--model', 'all', '--json'];
-    if (device === 'cuda') args.push('--device', 'cuda');
-    return [
+    const deviceArgs = device === 'cuda' ? ['--device', 'cuda'] : [];
+    /** @type {Variant[]} */
+    const variants = [
       {
         id: 'rollout',
         label: quick ? 'tiny model; batch 1 × 32 tokens, batch 32 × 16 tokens' : 'tiny and small models; batch 1 × 128 tokens, batch 32 × 64 tokens',
         script: 'bench/rollout/run.mjs',
-        args,
+        args: [...(quick ? ['--model', 'tiny', '--runs', '3', '--batch1-tokens', '32', '--batch32-tokens', '16'] : ['--model', 'all']), '--json', ...deviceArgs],
         timeoutMs: quick ? 180_000 : 600_000,
         env: { OMP_NUM_THREADS: '1' },
       },
     ];
+    if (source.includes("'0.6b'")) {
+      variants.push({
+        id: 'rollout:0.6b',
+        label: `Qwen3-0.6B shape, masa-rl only; batch 1 × ${quick ? 8 : 32} tokens, batch 32 × ${quick ? 4 : 16} tokens`,
+        script: 'bench/rollout/run.mjs',
+        args: [...(quick ? ['--model', '0.6b', '--runs', '1', '--batch1-tokens', '8', '--batch32-tokens', '4'] : ['--model', '0.6b']), '--json', ...deviceArgs],
+        timeoutMs: 600_000,
+        env: { OMP_NUM_THREADS: '1' },
+      });
+    }
+    return variants;
   },
   ceilings(json) {
-    const rows = rolloutRows(json);
+    const rows = [...rolloutRows(json), ...bigModelRows(json)];
     return { bytes: [...new Set(rows.filter((row) => row.batch === 1).map((row) => Math.min(row.parameters * 4, MAX_PROBE_BYTES)))], gemm: 2048 };
   },
   figures(json, _context, ceilings) {
@@ -366,14 +377,7 @@ const rollout = {
       if (typeof row.masaFrozenTokS === 'number') {
         figures.push({ key: `${row.model}-b${row.batch}-frozen-vs-tjs`, label: `${prefix}: masa-rl tok/s, weights frozen (serving)`, value: row.masaFrozenTokS, unit: 'tok/s', better: 'higher', anchor: transformers, goal: '> 1' });
       }
-      /** @type {Anchor | undefined} */
-      let ceiling;
-      if (row.batch === 1) {
-        const bandwidth = bandwidthFor(ceilings, row.parameters * 4);
-        if (bandwidth) ceiling = { label: `bandwidth roofline (read bandwidth of a ${(bandwidth.bytes / MiB).toFixed(1)} MiB working set ÷ ${((row.parameters * 4) / MiB).toFixed(1)} MiB of weights)`, value: (bandwidth.gbPerSecond * 1e9) / (row.parameters * 4), unit: 'tok/s', source: 'same run' };
-      } else if (ceilings?.gemm) {
-        ceiling = { label: 'compute roofline (fp32 GEMM FLOP/s ÷ 2 FLOPs per parameter per token)', value: (ceilings.gemm.gflopsPerSecond * 1e9) / (2 * row.parameters), unit: 'tok/s', source: 'same run' };
-      }
+      const ceiling = rooflineAnchor(ceilings, row);
       /** @type {Figure} */
       const vsCeiling = { key: `${row.model}-b${row.batch}-vs-roofline`, label: `${prefix}: masa-rl tok/s vs roofline`, value: row.masaTokS, unit: 'tok/s', better: 'higher', goal: '≤ 1 by physics', headline: true };
       /** @type {Figure} */
@@ -387,10 +391,75 @@ const rollout = {
       }
       figures.push(vsCeiling, theirs);
     }
+    for (const row of bigModelRows(json)) {
+      const prefix = `${row.model} (${(row.parameters / 1e6).toFixed(0)}M) batch ${row.batch}`;
+      const ceiling = rooflineAnchor(ceilings, row);
+      /** @type {Figure} */
+      const vsCeiling = { key: `${row.model}-b${row.batch}-vs-roofline`, label: `${prefix}: masa-rl decode tok/s vs roofline`, value: row.masaDecodeTokS, unit: 'tok/s', better: 'higher', goal: '≤ 1 by physics', headline: true };
+      if (ceiling) vsCeiling.anchor = ceiling;
+      else vsCeiling.anchorSkipped = 'ceiling probe did not run';
+      figures.push(vsCeiling);
+      const reference = parseRange(row.transformersJsAnchor);
+      /** @type {Figure} */
+      const vsTransformers = { key: `${row.model}-b${row.batch}-vs-tjs`, label: `${prefix}: masa-rl decode tok/s vs transformers.js`, value: row.masaDecodeTokS, unit: 'tok/s', better: 'higher', goal: '> 1', headline: true };
+      if (reference !== undefined) {
+        vsTransformers.anchor = {
+          label: `transformers.js ${row.transformersJsAnchor} on an idle machine (ENVIRONMENT.md; it cannot load this export here), midpoint`,
+          value: reference,
+          unit: 'tok/s',
+          source: 'reference',
+        };
+      } else vsTransformers.anchorSkipped = 'transformers.js cannot load the 0.6B export here and no reference value was printed';
+      figures.push(vsTransformers);
+    }
     figures.push(...ceilingFigures(ceilings));
     return { figures, checks: [] };
   },
 };
+
+/**
+ * The roofline of a decode row: bandwidth ÷ weight bytes at batch 1, GEMM FLOP/s ÷ 2 FLOPs per parameter per token above.
+ * @param {Ceilings | undefined} ceilings
+ * @param {{ parameters: number, batch: number }} row
+ * @returns {Anchor | undefined}
+ */
+function rooflineAnchor(ceilings, row) {
+  if (row.batch === 1) {
+    const bandwidth = bandwidthFor(ceilings, row.parameters * 4);
+    if (bandwidth === undefined) return undefined;
+    return {
+      label: `bandwidth roofline (read bandwidth of a ${(bandwidth.bytes / MiB).toFixed(1)} MiB working set ÷ ${((row.parameters * 4) / MiB).toFixed(1)} MiB of weights)`,
+      value: (bandwidth.gbPerSecond * 1e9) / (row.parameters * 4),
+      unit: 'tok/s',
+      source: 'same run',
+    };
+  }
+  if (ceilings?.gemm === undefined) return undefined;
+  return { label: 'compute roofline (fp32 GEMM FLOP/s ÷ 2 FLOPs per parameter per token)', value: (ceilings.gemm.gflopsPerSecond * 1e9) / (2 * row.parameters), unit: 'tok/s', source: 'same run' };
+}
+
+/**
+ * The midpoint of a range such as "6.3–6.7 tok/s" (or a single number), else undefined.
+ * @param {unknown} text
+ */
+export function parseRange(text) {
+  if (typeof text !== 'string') return undefined;
+  const match = /([\d.]+)\s*(?:[–-]\s*([\d.]+))?/.exec(text);
+  if (match === null) return undefined;
+  const low = Number(match[1]);
+  const high = match[2] === undefined ? low : Number(match[2]);
+  return Number.isFinite(low) && Number.isFinite(high) ? (low + high) / 2 : undefined;
+}
+
+/**
+ * Rows of the rollout script's masa-rl-only mode (`--model 0.6b`): decode tok/s without a transformers.js run.
+ * @param {Record<string, any>} json
+ * @returns {Array<{ model: string, parameters: number, batch: number, masaDecodeTokS: number, transformersJsAnchor?: string }>}
+ */
+export function bigModelRows(json) {
+  const rows = Array.isArray(json.rows) ? json.rows : [json];
+  return rows.filter((row) => ['model', 'parameters', 'batch', 'masaDecodeTokS'].every((field) => row[field] !== undefined));
+}
 
 /**
  * The rows of the rollout script's output: one JSON object per (model, batch)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BENCHMARKS, bandwidthFor, MAX_PROBE_BYTES, rolloutRows } from './benchmarks.mjs';
+import { BENCHMARKS, bandwidthFor, MAX_PROBE_BYTES, parseRange, rolloutRows } from './benchmarks.mjs';
 
 const byName = (name: string) => {
   const benchmark = BENCHMARKS.find((entry) => entry.name === name);
@@ -81,5 +81,36 @@ describe('benchmark definitions', () => {
     expect(bandwidthFor(ceilings, 9e6)?.gbPerSecond).toBe(25);
     expect(bandwidthFor(ceilings, 5e9)?.gbPerSecond).toBe(12);
     expect(bandwidthFor(undefined, 1e6)).toBeUndefined();
+  });
+});
+
+describe('rollout, Qwen3-0.6B shape (masa-rl only)', () => {
+  const rows = [
+    { model: 'qwen3-0.6b', parameters: 600_000_000, batch: 1, masaDecodeTokS: 5, transformersJsAnchor: '6.3–6.7 tok/s' },
+    { model: 'qwen3-0.6b', parameters: 600_000_000, batch: 32, masaDecodeTokS: 40, transformersJsAnchor: '27–31 tok/s' },
+  ];
+  const ceilings = { bandwidth: [{ bytes: MAX_PROBE_BYTES, gbPerSecond: 12, method: 'C' }], gemm: { n: 2048, gflopsPerSecond: 96, method: 'ORT' } };
+
+  it('against the measured roofline, and against transformers.js as a reference (it cannot load this export here)', () => {
+    const { figures } = byName('rollout').figures({ rows }, context, ceilings);
+    expect(figures.find((f) => f.key === 'qwen3-0.6b-b1-vs-roofline')?.anchor).toMatchObject({ value: 5, source: 'same run' }); // 12e9 / 2.4e9 bytes
+    expect(figures.find((f) => f.key === 'qwen3-0.6b-b32-vs-roofline')?.anchor?.value).toBeCloseTo(80, 9); // 96e9 / (2 · 6e8)
+    expect(figures.find((f) => f.key === 'qwen3-0.6b-b1-vs-tjs')?.anchor).toMatchObject({ value: 6.5, source: 'reference' });
+    expect(figures.find((f) => f.key === 'qwen3-0.6b-b32-vs-tjs')?.anchor?.value).toBe(29);
+    expect(byName('rollout').ceilings?.({ rows })).toEqual({ bytes: [MAX_PROBE_BYTES], gemm: 2048 });
+  });
+
+  it('parseRange takes the midpoint of a range, or the number', () => {
+    expect(parseRange('6.3–6.7 tok/s')).toBeCloseTo(6.5, 12);
+    expect(parseRange('27-31')).toBe(29);
+    expect(parseRange('12 tok/s')).toBe(12);
+    expect(parseRange(undefined)).toBeUndefined();
+    expect(parseRange('n/a')).toBeUndefined();
+  });
+
+  it('runs as its own variant when the rollout script has the 0.6b mode', () => {
+    const variants = byName('rollout').variants({ ...context, readText: () => "if (args.model === '0.6b')" }) as { id: string; args: string[] }[];
+    expect(variants.map((variant) => variant.id)).toEqual(['rollout', 'rollout:0.6b']);
+    expect(variants[1]?.args).toEqual(['--model', '0.6b', '--runs', '1', '--batch1-tokens', '8', '--batch32-tokens', '4', '--json']);
   });
 });
