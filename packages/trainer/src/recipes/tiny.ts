@@ -8,7 +8,7 @@
  * bit-identical `model.safetensors`.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MasaError, createRng, type Problem, type RolloutEngine } from '@masa-rl/core';
@@ -509,6 +509,7 @@ async function replaceFolder(staging: string, target: string): Promise<void> {
   );
   const aside = `${target}.old-${process.pid}-${Date.now()}`;
   try {
+    await chmod(staging, 0o755); // mkdtemp creates 0700
     if (exists) await rename(target, aside);
     await rename(staging, target);
   } catch (error) {
