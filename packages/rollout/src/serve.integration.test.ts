@@ -79,6 +79,30 @@ function expectSameSamples(actual: RolloutResult | undefined, expected: RolloutR
   });
 }
 
+describe('README example', () => {
+  it('runs as written (with the tiny model folder)', async () => {
+    const lines: unknown[][] = [];
+    const log = (...parts: unknown[]): void => void lines.push(parts);
+    // --- the README's example, with console.log → log and './models/tiny' → folder ---
+    await using engine = await loadOrtEngine({ modelPath: folder, maxBatchSize: 32 });
+    const [result] = await engine.doGenerate([
+      { id: 'q1', messages: [{ role: 'user', content: 'What is 2 + 3?' }], n: 4, seed: 7, maxNewTokens: 256, temperature: 1, topP: 0.95, stopStrings: ['\n\n\n'] },
+    ]);
+    for (const sample of result?.samples ?? []) log(sample.finishReason, sample.text, sample.logprobs.length);
+    await using server = createServer({ engine, model: 'tiny', port: 0 });
+    const { url: served } = await server.listen();
+    const client = createOpenAIEngine({ baseURL: `${served}/v1`, model: 'tiny' });
+    log((await client.doGenerate([{ id: 'q2', promptTokenIds: result?.promptTokenIds ?? [1], maxNewTokens: 16, seed: 1 }]))[0]?.samples[0]?.text);
+    // --- end ---
+    expect(lines).toHaveLength(5);
+    lines.slice(0, 4).forEach(([reason, text, count]) => {
+      expect(['stop', 'length']).toContain(reason);
+      expect(typeof text).toBe('string');
+      expect(count).toBeGreaterThan(0);
+    });
+  });
+});
+
 describe('masa serve ↔ the OpenAI engine ↔ the ORT engine (acceptance 3)', () => {
   it('the OpenAI engine against masa serve returns what the ORT engine returns directly', async () => {
     const prompt = tokenizer.encodeChat([{ role: 'user', content: 'What is 2 + 3?' }]);
