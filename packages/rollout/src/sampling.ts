@@ -218,6 +218,9 @@ function sumExp(row: Float32Array, max: number): number {
   return sum;
 }
 
+// The selection helpers below are hot loops over typed arrays; every index is in range by construction
+// (ids < vocab, heap positions < k, partition bounds inside [0, count)), hence the non-null assertions.
+
 /** Does token a rank before token b (higher value, then lower id)? */
 const ranksBefore = (va: number, a: number, vb: number, b: number): boolean => va > vb || (va === vb && a < b);
 
