@@ -86,7 +86,7 @@ describe('README example', () => {
     // --- the README's example, with console.log → log and './models/tiny' → folder ---
     await using engine = await loadOrtEngine({ modelPath: folder, maxBatchSize: 32 });
     const [result] = await engine.doGenerate([
-      { id: 'q1', messages: [{ role: 'user', content: 'What is 2 + 3?' }], n: 4, seed: 7, maxNewTokens: 256, temperature: 1, topP: 0.95, stopStrings: ['\n\n\n'] },
+      { id: 'q1', messages: [{ role: 'user', content: 'What is 2 + 3?' }], n: 4, seed: 7, maxNewTokens: 64, temperature: 1, topK: 50, stopStrings: ['\n\n\n'] },
     ]);
     for (const sample of result?.samples ?? []) log(sample.finishReason, sample.text, sample.logprobs.length);
     await using server = createServer({ engine, model: 'tiny', port: 0 });
