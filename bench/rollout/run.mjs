@@ -2,8 +2,12 @@
 // Decode throughput of masa-rl's ORT rollout engine against transformers.js generate() on the
 // same exported model, one ORT thread each, batch 1 and batch 32, with the roofline ratios.
 //
-//   pnpm --filter @masa-rl/rollout build && node bench/rollout/run.mjs [--model tiny|small|all]
-//        [--batch1-tokens 128] [--batch32-tokens 64] [--runs 3] [--json]
+//   pnpm --filter @masa-rl/rollout build && node bench/rollout/run.mjs [--model tiny|small|all|0.6b]
+//        [--batch1-tokens 128] [--batch32-tokens 64] [--runs 3] [--device cpu|cuda] [--json]
+//
+// --device cuda runs both engines on ORT's CUDA execution provider (masa-rl: createOrtEngine({ device });
+// transformers.js: from_pretrained({ device: 'cuda' })); it needs the CUDA provider libraries next to
+// onnxruntime-node's binary (shared/docs/ENVIRONMENT.md), and the CPU ceilings below then do not apply.
 //
 // Models (random weights, Qwen3 layout: GQA 4 q / 2 kv heads, head_dim 64, SwiGLU, untied head),
 // the shapes of shared/docs/ENVIRONMENT.md's anchors:
@@ -44,7 +48,7 @@ const L3_BYTES_PER_S = 30e9;
 const L3_BYTES = 32 * 2 ** 20;
 
 function parseArgs(argv) {
-  const args = { model: 'all', batch1Tokens: 128, batch32Tokens: 64, runs: 3, json: false };
+  const args = { model: 'all', batch1Tokens: 128, batch32Tokens: 64, runs: 3, json: false, device: 'cpu' };
   // --model 0.6b: masa-rl only, shorter runs (a decode step of the 0.6B shape takes ~0.15 s at batch 1).
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -54,6 +58,11 @@ function parseArgs(argv) {
     else if (flag === '--batch1-tokens') (args.batch1Tokens = Number(value)), i++;
     else if (flag === '--batch32-tokens') (args.batch32Tokens = Number(value)), i++;
     else if (flag === '--runs') (args.runs = Number(value)), i++;
+    else if (flag === '--device') {
+      if (value !== 'cpu' && value !== 'cuda') throw new Error(`--device must be cpu or cuda, got ${value}`);
+      args.device = value;
+      i++;
+    }
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -111,12 +120,13 @@ async function main() {
   for (const name of names) {
     const { config, weights, folder, parameters } = await prepare(name, MODELS[name]);
     const prompt = Array.from({ length: 16 }, (_, i) => (i * 37 + 11) % (config.vocabSize - 1));
-    const ours = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32 });
+    const ours = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, device: args.device });
     // Serving mode: weights frozen into the session (training needs 'inputs', which sees in-place updates).
-    const frozen = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode: 'initializers' });
+    const frozen = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode: 'initializers', device: args.device });
     const theirs = await transformers.AutoModelForCausalLM.from_pretrained(folder, {
       dtype: 'fp32',
       local_files_only: true,
+      ...(args.device === 'cuda' ? { device: 'cuda' } : {}),
       session_options: { intraOpNumThreads: 1 },
     });
     for (const [batch, tokens] of [
@@ -141,9 +151,12 @@ async function main() {
         const ms = performance.now() - started;
         return { ms, generated: output.dims[0] * (output.dims[1] - prompt.length) };
       };
-      await runOurs(0); // warm-up: session creation, JIT
-      await runFrozen(0);
-      await runTheirs();
+      // Warm-up, twice: session creation, JIT, and ORT's first runs at new shapes (arena growth) are not decode speed.
+      for (let warm = 0; warm < 2; warm++) {
+        await runOurs(0);
+        await runFrozen(0);
+        await runTheirs();
+      }
       const oursRuns = [];
       const frozenRuns = [];
       const theirsRuns = [];
@@ -170,6 +183,7 @@ async function main() {
         model: name,
         parameters,
         batch,
+        device: args.device,
         tokensPerRow: tokens,
         masaTokS: Math.round(oursTokS),
         masaFrozenTokS: Math.round(frozenTokS),
@@ -216,8 +230,8 @@ async function bigModel(args) {
   const report = [];
   // Only 'inputs': frozen weights would have to sit inside the ONNX model, which protobuf caps at 2 GiB.
   for (const weightMode of ['inputs']) {
-    const engine = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode });
-    await engine.doGenerate([{ id: 'warm', promptTokenIds: prompt, maxNewTokens: 2, topK: 50 }]);
+    const engine = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode, device: args.device });
+    for (let warm = 0; warm < 2; warm++) await engine.doGenerate([{ id: 'warm', promptTokenIds: prompt, n: 2, maxNewTokens: 2, topK: 50 }]);
     for (const [batch, tokens] of [
       [1, Math.min(args.batch1Tokens, 32)],
       [32, Math.min(args.batch32Tokens, 16)],
@@ -238,6 +252,7 @@ async function bigModel(args) {
       const row = {
         model: 'qwen3-0.6b',
         parameters,
+        device: args.device,
         weightMode,
         batch,
         tokensPerRow: tokens,
