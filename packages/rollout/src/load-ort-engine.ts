@@ -14,7 +14,13 @@ import { createChildProcessEngine, type ChildProcessEngine, type ChildProcessEng
 import { createOrtEngine, type OrtEngine, type OrtEngineOptions } from './ort-engine.js';
 
 /** Options of {@link loadOrtEngine}: a folder plus the engine's own options (plain data, so they cross to a child). */
-export interface LoadOrtEngineOptions extends Omit<OrtEngineOptions, 'config' | 'weights' | 'tokenizer' | 'eosTokenIds'> {
+export interface LoadOrtEngineOptions extends Omit<OrtEngineOptions, 'config' | 'weights' | 'tokenizer' | 'eosTokenIds' | 'weightMode'> {
+  /**
+   * As {@link OrtEngineOptions.weightMode}, plus `auto`: frozen initializers (faster per step) when the float32
+   * weights fit ONNX's 2 GiB limit, else inputs. Nothing outside the engine sees these weights, so freezing is safe.
+   * @default 'auto'
+   */
+  weightMode?: 'inputs' | 'initializers' | 'auto';
   /** The model folder (relative paths resolve against the working directory). */
   modelPath: string;
   /** Load tokenizer.json / tokenizer_config.json from the folder when they are there. @default true */
@@ -43,7 +49,7 @@ async function generationEosIds(folder: string): Promise<number[]> {
 
 /** Loads a model folder (float32) and creates an {@link OrtEngine} over it, in this process. */
 export async function loadOrtEngine(options: LoadOrtEngineOptions): Promise<OrtEngine> {
-  const { modelPath, loadTokenizer: withTokenizer = true, eosTokenIds, ...engineOptions } = options;
+  const { modelPath, loadTokenizer: withTokenizer = true, eosTokenIds, weightMode = 'auto', ...engineOptions } = options;
   const folder = resolve(modelPath);
   if (!existsSync(join(folder, 'config.json'))) {
     throw new MasaError('MODEL_LOAD_FAILED', `${folder} has no config.json; pass a Hugging Face model folder (--model)`, { details: { file: folder } });
@@ -51,8 +57,11 @@ export async function loadOrtEngine(options: LoadOrtEngineOptions): Promise<OrtE
   const { config, weights } = await loadModel({ modelDir: folder, dtype: 'float32' });
   const tokenizer = withTokenizer && existsSync(join(folder, 'tokenizer.json')) ? await loadTokenizer({ model: folder }) : undefined;
   const eos = eosTokenIds ?? [...new Set([...config.eosTokenIds, ...(await generationEosIds(folder))])];
+  let weightBytes = 0;
+  for (const data of weights.values()) weightBytes += data.byteLength;
   return createOrtEngine({
     ...engineOptions,
+    weightMode: weightMode === 'auto' ? (weightBytes <= 1.9 * 2 ** 30 ? 'initializers' : 'inputs') : weightMode,
     config,
     weights: weights as ReadonlyMap<string, Float32Array>,
     eosTokenIds: eos,
