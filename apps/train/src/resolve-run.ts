@@ -19,6 +19,7 @@ import {
   type AlgorithmName,
   type TrainerConfig,
 } from '@masa-rl/trainer';
+import { extractLoggerSetting, type LoggerName } from './loggers/logger-setting.js';
 import { isBundledDatasetName } from './train-data.js';
 
 /** The default algorithm of the embedded run. */
@@ -93,6 +94,8 @@ export interface ResolvedTrainRun {
   runDir: string;
   /** No `--config`: the embedded run. */
   embedded: boolean;
+  /** `trainer.logger` (verl's key), read by the app; `undefined` when not set. */
+  loggers?: LoggerName[];
 }
 
 const quote = (value: string): string => JSON.stringify(value);
@@ -122,12 +125,16 @@ export function resolveTrainRun(options: ResolveTrainRunOptions): ResolvedTrainR
       });
     }
   }
+  // `trainer.logger` is the app's (the trainer's schema does not know it): take it out before the trainer resolves.
+  const loggerSetting = extractLoggerSetting({ file, overrides });
+  file = loggerSetting.file ?? file;
+  const trainerOverrides = loggerSetting.overrides;
   const extra: string[] = [];
   if (runDir !== undefined) extra.push(`trainer.default_local_dir=${quote(runDir)}`);
   if (resume === true) extra.push('trainer.resume_mode=auto');
   else if (typeof resume === 'string') extra.push('trainer.resume_mode=resume_path', `trainer.resume_from_path=${quote(resolve(cwd, resume))}`);
   const resolveWith = (more: readonly string[]): TrainerConfig =>
-    resolveConfig({ file, overrides: [...overrides, ...more], ...(algo === undefined ? {} : { algo: algo as AlgorithmName }) });
+    resolveConfig({ file, overrides: [...trainerOverrides, ...more], ...(algo === undefined ? {} : { algo: algo as AlgorithmName }) });
   let config = resolveWith(extra);
   const embedded = configPath === undefined;
   const userSetRunDir = runDir !== undefined || overrides.some((override) => override.trim().startsWith('trainer.default_local_dir='));
@@ -139,7 +146,13 @@ export function resolveTrainRun(options: ResolveTrainRunOptions): ResolvedTrainR
     baseDir: cwd,
     isDatasetName: (name) => isBundledDatasetName(name, datasetsDir),
   });
-  return { config, configText: dumpResolvedConfig(config), runDir: resolve(cwd, config.trainer.default_local_dir), embedded };
+  return {
+    config,
+    configText: dumpResolvedConfig(config),
+    runDir: resolve(cwd, config.trainer.default_local_dir),
+    embedded,
+    ...(loggerSetting.loggers === undefined ? {} : { loggers: loggerSetting.loggers }),
+  };
 }
 
 /** `mkdir -p`, one level at a time (Node's recursive mkdir can spin on ENOENT under special filesystems such as /proc). */
