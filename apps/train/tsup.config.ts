@@ -10,6 +10,6 @@ export default defineConfig({
   clean: true,
   platform: 'node',
   target: 'node20',
-  // cli-progress is loaded with `await import()` only on a TTY.
-  external: ['cli-progress', 'playwright-core'],
+  // cli-progress is loaded with `await import()` only on a TTY; @wandb/sdk (optional) only with --wandb.
+  external: ['cli-progress', 'playwright-core', '@wandb/sdk'],
 });

@@ -24,3 +24,16 @@ export { DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, startDashboard } from './dashbo
 export type { Dashboard, DashboardRun, StartDashboardOptions } from './dashboard/server.js';
 export { createJsonlTail } from './dashboard/jsonl-tail.js';
 export type { JsonlPoll, JsonlTail } from './dashboard/jsonl-tail.js';
+export { createRunLoggers, TENSORBOARD_DIR } from './loggers/run-loggers.js';
+export type { CreateRunLoggersOptions, RunLoggers, WandbRunSettings } from './loggers/run-loggers.js';
+export { createTensorBoardWriter, TENSORBOARD_FILE_PREFIX } from './loggers/tensorboard-writer.js';
+export type { CreateTensorBoardWriterOptions, TensorBoardWriter } from './loggers/tensorboard-writer.js';
+export { encodeEvent, frameRecord, TENSORBOARD_FILE_VERSION } from './loggers/tensorboard-event.js';
+export type { ScalarValue, TensorBoardEvent, TensorBoardEventBody } from './loggers/tensorboard-event.js';
+export { crc32c, maskCrc32c, maskedCrc32c } from './loggers/crc32c.js';
+export { createMetricRows } from './loggers/metric-rows.js';
+export type { MetricRow, MetricRows } from './loggers/metric-rows.js';
+export { createWandbLogger, findWandbApiKey, resolveWandbMode, WANDB_SDK_VERSION, wandbHost } from './loggers/wandb-logger.js';
+export type { CreateWandbLoggerOptions, WandbLogger, WandbMode, WandbRunHandle, WandbSdk } from './loggers/wandb-logger.js';
+export { extractLoggerSetting, LOGGER_NAMES } from './loggers/logger-setting.js';
+export type { ExtractLoggerSettingOptions, LoggerName, LoggerSetting } from './loggers/logger-setting.js';

@@ -8,6 +8,7 @@ import { MasaError } from '@masa-rl/core';
 import { findLatestCheckpoint, RUN_FILES } from '@masa-rl/trainer';
 import { join, relative } from 'node:path';
 import { startDashboard, type Dashboard } from './dashboard/server.js';
+import { createRunLoggers } from './loggers/run-loggers.js';
 import { createProgressRenderer, type ProgressMode, type TextOutput } from './progress.js';
 import { preflightRun, resolveTrainRun } from './resolve-run.js';
 import { formatRunSummary, summarizeRun, type RunSummary } from './summary.js';
@@ -34,6 +35,14 @@ export interface TrainCommandFlags {
   ui?: boolean;
   /** Dashboard port. @default 8765 */
   port?: number;
+  /** TensorBoard event files in `RUN_DIR/tensorboard/` (`--no-tensorboard` turns them off). @default true */
+  tensorboard?: boolean;
+  /** Log to Weights & Biases (`@wandb/sdk`; needs `wandb login` or `WANDB_API_KEY`). @default `wandb` in `trainer.logger`, else false */
+  wandb?: boolean;
+  /** W&B project. @default `trainer.project_name` (`masa-rl`) */
+  wandbProject?: string;
+  /** W&B run name. @default `trainer.experiment_name`, or the run folder's name */
+  wandbName?: string;
 }
 
 /** A signal source (`process` in the CLI). */
@@ -57,6 +66,8 @@ export interface TrainCommandIo {
   signals?: SignalSource;
   /** How the user invokes masa, for the hints printed. @default 'pnpm masa' */
   commandName?: string;
+  /** Environment for the W&B logger (`WANDB_API_KEY`, `WANDB_MODE`, …). @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Test seams. */
   _internal?: {
     workerPath?: string;
@@ -64,6 +75,10 @@ export interface TrainCommandIo {
     keepDashboard?: boolean;
     onDashboard?: (dashboard: Dashboard) => void;
     onStarted?: (control: { stop(): void; abort(): void; kill(): void; pid: number | undefined }) => void;
+    /** Loads `@wandb/sdk` (a fake in tests). */
+    importWandbSdk?: () => Promise<unknown>;
+    /** Folder holding `.netrc`. @default os.homedir() */
+    homeDir?: string;
   };
 }
 
@@ -80,6 +95,10 @@ export function resumeCommand(flags: TrainCommandFlags, runDir: string, cwd: str
   if (flags.algo !== undefined) parts.push('--algo', flags.algo);
   if (flags.backend !== undefined && flags.backend !== 'ort') parts.push('--backend', flags.backend);
   for (const override of flags.set ?? []) parts.push('--set', shellQuote(override));
+  if (flags.tensorboard === false) parts.push('--no-tensorboard');
+  if (flags.wandb === true) parts.push('--wandb');
+  if (flags.wandbProject !== undefined) parts.push('--wandb-project', shellQuote(flags.wandbProject));
+  if (flags.wandbName !== undefined) parts.push('--wandb-name', shellQuote(flags.wandbName));
   return parts.join(' ');
 }
 
@@ -110,6 +129,24 @@ export async function runTrainCommand(flags: TrainCommandFlags, io: TrainCommand
 
   const mode: ProgressMode = flags.json === true ? 'json' : flags.quiet === true ? 'quiet' : isTTY ? 'tty' : 'plain';
   const renderer = await createProgressRenderer({ mode, stdout, stderr });
+  // Metric loggers (TensorBoard, W&B): set up before training, so a missing W&B login fails here.
+  let loggers;
+  try {
+    const wandb = flags.wandb ?? run.loggers?.includes('wandb') ?? false;
+    loggers = await createRunLoggers({
+      runDir: run.runDir,
+      config: run.config,
+      tensorboard: flags.tensorboard ?? true,
+      wandb: wandb ? { ...(flags.wandbProject === undefined ? {} : { project: flags.wandbProject }), ...(flags.wandbName === undefined ? {} : { name: flags.wandbName }) } : false,
+      log: (line) => renderer.log(line),
+      ...(io.env === undefined ? {} : { env: io.env }),
+      ...(io._internal?.homeDir === undefined ? {} : { homeDir: io._internal.homeDir }),
+      ...(io._internal?.importWandbSdk === undefined ? {} : { _internal: { importWandbSdk: io._internal.importWandbSdk } }),
+    });
+  } catch (error: unknown) {
+    renderer.close();
+    throw error;
+  }
   let dashboard: Dashboard | undefined;
   if (flags.ui === true) {
     dashboard = await startDashboard({ runDirs: [run.runDir], ...(flags.port === undefined ? {} : { port: flags.port }) });
@@ -125,7 +162,10 @@ export async function runTrainCommand(flags: TrainCommandFlags, io: TrainCommand
       cwd,
       ...(io.datasetsDir === undefined ? {} : { datasetsDir: io.datasetsDir }),
     },
-    onMessage: (message) => renderer.onMessage(message),
+    onMessage: (message) => {
+      renderer.onMessage(message);
+      loggers.onMessage(message);
+    },
     onOutput: (text) => stderr.write(text),
     ...(io._internal?.workerPath === undefined ? {} : { workerPath: io._internal.workerPath }),
   });
@@ -152,6 +192,8 @@ export async function runTrainCommand(flags: TrainCommandFlags, io: TrainCommand
   } finally {
     signals.off('SIGINT', onInterrupt);
     signals.off('SIGTERM', onInterrupt);
+    const exitCode = outcome?.type === 'done' ? 0 : outcome?.type === 'stopped' || interrupts > 0 ? 130 : 1;
+    await loggers.close(exitCode);
     renderer.close();
   }
 

@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConfig } from '@masa-rl/trainer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeRun, tempDir } from '../__tests__/fake-run.js';
 import type { JobMessage } from '../train-job.js';
-import { readEventFile, type ReadEvent } from './__tests__/tfrecord-reader.js';
+import { asFloat32, eventFiles, metricsLines, shownScalars } from './__tests__/run-files.js';
 import { createRunLoggers, TENSORBOARD_DIR, type CreateRunLoggersOptions } from './run-loggers.js';
 import type { WandbSdk } from './wandb-logger.js';
 
@@ -19,43 +19,6 @@ function temp(label: string): string {
 }
 
 const config = resolveConfig({ overrides: ['data.train_files=x.jsonl', 'trainer.experiment_name=exp-1'] });
-
-/** metrics.jsonl as the trainer wrote it. */
-function metricsLines(runDir: string): Array<Record<string, number>> {
-  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, number>);
-}
-
-/** The event files of a run in name order (their time order), decoded by the independent reader. */
-function eventFiles(runDir: string): ReadEvent[][] {
-  const dir = join(runDir, TENSORBOARD_DIR);
-  return readdirSync(dir)
-    .sort()
-    .map((name) => readEventFile(readFileSync(join(dir, name))));
-}
-
-/**
- * What TensorBoard shows, per step, following its documented rule: a `SessionLog.START` that is not
- * the first one of the run drops every point with a step ≥ its step (tensorboard#4763).
- */
-function shownScalars(files: ReadEvent[][]): Map<number, Record<string, number>> {
-  const shown = new Map<number, Record<string, number>>();
-  let starts = 0;
-  for (const event of files.flat()) {
-    if (event.sessionStatus === 1) {
-      starts += 1;
-      if (starts > 1) for (const step of [...shown.keys()]) if (step >= event.step) shown.delete(step);
-    }
-    if (event.scalars !== undefined) shown.set(event.step, { ...shown.get(event.step), ...Object.fromEntries(event.scalars) });
-  }
-  return shown;
-}
-
-/** A trainer metrics line as TensorBoard stores it: every number but `step`, rounded to float32. */
-const asFloat32 = (line: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.entries(line).filter(([key]) => key !== 'step').map(([key, value]) => [key, Math.fround(value)]));
 
 function fakeWandb(): { importWandbSdk: () => Promise<unknown>; rows: Array<{ step: number | undefined; data: Record<string, unknown> }>; inits: unknown[]; finished: number[] } {
   const rows: Array<{ step: number | undefined; data: Record<string, unknown> }> = [];

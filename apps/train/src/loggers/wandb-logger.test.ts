@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MasaError } from '@masa-rl/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFakeWandbServer, type FakeWandbServer } from './__tests__/fake-wandb-server.js';
 import { createWandbLogger, findWandbApiKey, resolveWandbMode, wandbHost, type CreateWandbLoggerOptions, type WandbSdk } from './wandb-logger.js';
 
@@ -208,10 +208,13 @@ describe.skipIf(!sdkInstalled)('createWandbLogger with the real @wandb/sdk again
   it('fails before training when the server refuses the key', async () => {
     const server = await startFakeWandbServer({ failWith: 401 });
     servers.push(server);
+    // The SDK prints the HTTP error itself.
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const error = await failure(
       createWandbLogger({ env: { WANDB_API_KEY: KEY, WANDB_BASE_URL: server.baseUrl }, homeDir: home(), initTimeoutMs: 20_000 }),
     );
     expect(error.code).toBe('RUNTIME_UNAVAILABLE');
+    quiet.mockRestore();
     expect(error.message).toContain(`could not create the W&B run at ${server.baseUrl}`);
     expect(error.message).not.toContain(KEY);
   });
