@@ -199,7 +199,8 @@ for (const benchmark of selected) {
         log(`${variant.id}: run ${run} failed (${why})`);
         continue;
       }
-      const request = benchmark.ceilings?.(json);
+      // The probes measure the CPU and host memory: no roofline for a GPU run (the figures say so).
+      const request = args.device === 'cpu' ? benchmark.ceilings?.(json) : undefined;
       const ceilings = request === undefined ? undefined : await measureCeilings(request);
       try {
         const { figures, checks } = benchmark.figures(json, context, ceilings);

@@ -55,6 +55,8 @@ const GiB = 2 ** 30;
 /** Working sets above this read at the DRAM rate; probing a larger buffer adds nothing but time. */
 export const MAX_PROBE_BYTES = 512 * MiB;
 const GRADING_TARGET = 1000;
+/** Why a GPU run has no roofline: the probes measure the CPU and host memory. */
+export const NO_GPU_ROOFLINE = 'no GPU roofline: the ceiling probes measure the CPU and host memory, not the GPU';
 
 /**
  * The bandwidth measured for the working set closest in size to `bytes`.
@@ -367,7 +369,8 @@ const rollout = {
     const rows = [...rolloutRows(json), ...bigModelRows(json)];
     return { bytes: [...new Set(rows.filter((row) => row.batch === 1).map((row) => Math.min(row.parameters * 4, MAX_PROBE_BYTES)))], gemm: 2048 };
   },
-  figures(json, _context, ceilings) {
+  figures(json, context, ceilings) {
+    const noCeiling = context.device === 'cuda' ? NO_GPU_ROOFLINE : 'ceiling probe did not run';
     /** @type {Figure[]} */
     const figures = [];
     for (const row of rolloutRows(json)) {
@@ -386,8 +389,8 @@ const rollout = {
         vsCeiling.anchor = ceiling;
         theirs.anchor = ceiling;
       } else {
-        vsCeiling.anchorSkipped = 'ceiling probe did not run';
-        theirs.anchorSkipped = 'ceiling probe did not run';
+        vsCeiling.anchorSkipped = noCeiling;
+        theirs.anchorSkipped = noCeiling;
       }
       figures.push(vsCeiling, theirs);
     }
@@ -397,7 +400,7 @@ const rollout = {
       /** @type {Figure} */
       const vsCeiling = { key: `${row.model}-b${row.batch}-vs-roofline`, label: `${prefix}: masa-rl decode tok/s vs roofline`, value: row.masaDecodeTokS, unit: 'tok/s', better: 'higher', goal: '≤ 1 by physics', headline: true };
       if (ceiling) vsCeiling.anchor = ceiling;
-      else vsCeiling.anchorSkipped = 'ceiling probe did not run';
+      else vsCeiling.anchorSkipped = noCeiling;
       figures.push(vsCeiling);
       const reference = parseRange(row.transformersJsAnchor);
       /** @type {Figure} */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BENCHMARKS, bandwidthFor, MAX_PROBE_BYTES, parseRange, rolloutRows } from './benchmarks.mjs';
+import { BENCHMARKS, bandwidthFor, MAX_PROBE_BYTES, NO_GPU_ROOFLINE, parseRange, rolloutRows } from './benchmarks.mjs';
 
 const byName = (name: string) => {
   const benchmark = BENCHMARKS.find((entry) => entry.name === name);
@@ -112,5 +112,14 @@ describe('rollout, Qwen3-0.6B shape (masa-rl only)', () => {
     const variants = byName('rollout').variants({ ...context, readText: () => "if (args.model === '0.6b')" }) as { id: string; args: string[] }[];
     expect(variants.map((variant) => variant.id)).toEqual(['rollout', 'rollout:0.6b']);
     expect(variants[1]?.args).toEqual(['--model', '0.6b', '--runs', '1', '--batch1-tokens', '8', '--batch32-tokens', '4', '--json']);
+  });
+});
+
+describe('GPU runs', () => {
+  it('rollout figures on cuda say why there is no roofline instead of using the CPU ceilings', () => {
+    const rows = [{ model: 'tiny', parameters: 2_000_000, batch: 1, masaTokS: 900, transformersJsTokS: 1000 }];
+    const { figures } = byName('rollout').figures({ rows }, { ...context, device: 'cuda' }, undefined);
+    expect(figures.find((f) => f.key === 'tiny-b1-vs-roofline')?.anchorSkipped).toBe(NO_GPU_ROOFLINE);
+    expect(figures.find((f) => f.key === 'tiny-b1-vs-tjs')?.anchor?.value).toBe(1000);
   });
 });
