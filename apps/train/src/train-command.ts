@@ -149,7 +149,13 @@ export async function runTrainCommand(flags: TrainCommandFlags, io: TrainCommand
   }
   let dashboard: Dashboard | undefined;
   if (flags.ui === true) {
-    dashboard = await startDashboard({ runDirs: [run.runDir], ...(flags.port === undefined ? {} : { port: flags.port }) });
+    try {
+      dashboard = await startDashboard({ runDirs: [run.runDir], ...(flags.port === undefined ? {} : { port: flags.port }) });
+    } catch (error: unknown) {
+      await loggers.close(1);
+      renderer.close();
+      throw error;
+    }
     io._internal?.onDashboard?.(dashboard);
     renderer.log(`dashboard: ${dashboard.url} (serving ${run.runDir})`);
   }
