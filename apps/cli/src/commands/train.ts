@@ -31,7 +31,11 @@ export function createTrainCommand(): Command {
     .option('-p, --port <port>', 'dashboard port (with --ui)', port)
     .option('--json', 'write events as NDJSON on stdout (logs go to stderr)')
     .option('-q, --quiet', 'print only warnings, errors and the summary')
-    .action(async (options: { config?: string; set: string[]; algo?: string; resume?: boolean | string; runDir?: string; backend: 'ort' | 'fake'; ui?: boolean; port?: number; json?: boolean; quiet?: boolean }) => {
+    .option('--no-tensorboard', 'do not write TensorBoard event files to RUN_DIR/tensorboard/')
+    .option('--wandb', 'log to Weights & Biases (optional @wandb/sdk; needs `wandb login` or WANDB_API_KEY)')
+    .option('--wandb-project <name>', 'W&B project (default: trainer.project_name, masa-rl)')
+    .option('--wandb-name <name>', 'W&B run name (default: trainer.experiment_name or the run folder name)')
+    .action(async (options: { config?: string; set: string[]; algo?: string; resume?: boolean | string; runDir?: string; backend: 'ort' | 'fake'; ui?: boolean; port?: number; json?: boolean; quiet?: boolean; tensorboard: boolean; wandb?: boolean; wandbProject?: string; wandbName?: string }) => {
       const flags: TrainCommandFlags = {
         set: options.set,
         backend: options.backend,
@@ -43,6 +47,10 @@ export function createTrainCommand(): Command {
         ...(options.port === undefined ? {} : { port: options.port }),
         ...(options.json === undefined ? {} : { json: options.json }),
         ...(options.quiet === undefined ? {} : { quiet: options.quiet }),
+        tensorboard: options.tensorboard,
+        ...(options.wandb === undefined ? {} : { wandb: options.wandb }),
+        ...(options.wandbProject === undefined ? {} : { wandbProject: options.wandbProject }),
+        ...(options.wandbName === undefined ? {} : { wandbName: options.wandbName }),
       };
       const datasetsDir = process.env['MASA_DATASETS_DIR'];
       await runTrainCommand(flags, datasetsDir === undefined || datasetsDir === '' ? {} : { datasetsDir });
