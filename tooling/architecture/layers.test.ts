@@ -22,6 +22,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   model: ['core', 'onnx'],
   rollout: ['core', 'onnx', 'model', 'scoring'],
   trainer: ['core', 'onnx', 'model', 'rollout', 'datasets', 'scoring', 'meta-gating', 'grpo-loss'],
+  evaluation: ['core', 'datasets', 'scoring', 'rollout', 'model'],
 };
 
 /** Packages that must stay pure: no I/O, no clock, no randomness, no printing. */
