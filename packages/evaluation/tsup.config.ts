@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // ort-child-quiet is the module the engine's child process imports (see evaluation-engine.ts).
+  entry: ['src/index.ts', 'src/ort-child-quiet.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

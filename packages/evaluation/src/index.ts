@@ -3,6 +3,8 @@ export { runEvaluation, runEvaluationIter, resolveEvaluationConfig } from './run
 export type { EvaluationEvent, EvaluationResult, PromptTokenizer, RunEvaluationOptions } from './run-evaluation.js';
 export { loadEvaluationDatasets } from './load-evaluation-datasets.js';
 export type { EvaluationDataset, LoadedEvaluationDatasets, LoadEvaluationDatasetsOptions } from './load-evaluation-datasets.js';
+export { createEvaluationEngine, EVALUATION_BACKENDS } from './evaluation-engine.js';
+export type { CreateEvaluationEngineOptions, EvaluationBackend, EvaluationEngine } from './evaluation-engine.js';
 export { DOMAIN_DATASETS, EVAL_DOMAINS, MASA_EVAL_SAMPLING, SYNTHETIC_EVAL_SAMPLING, defaultSampling, isSyntheticTemplate } from './domains.js';
 export type { SamplingSettings } from './domains.js';
 
