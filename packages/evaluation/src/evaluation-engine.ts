@@ -76,14 +76,23 @@ function quietChildModule(): string {
   throw new MasaError('RUNTIME_UNAVAILABLE', `${beside} is missing: build the package (pnpm --filter @masa-rl/evaluation build)`, { details: { file: beside } });
 }
 
+/** What an evaluation records about its model, known before the engine starts. */
+export interface EvaluationModelInfo {
+  model: EvaluationModelConfig;
+  /** ORT: `max_position_embeddings`. */
+  contextTokens?: number;
+  /** ORT: prompts are tokenised here with the model's chat template; OpenAI: the server applies its own. */
+  promptFormat: 'chat-template' | 'messages';
+}
+
 /**
- * Creates the evaluation's engine. ORT: checks the folder, loads its tokenizer and context length,
- * and starts the engine (waiting until the model is loaded).
+ * Checks the backend's options and reads what the results folder's config.json needs (cheap: no model
+ * is loaded), so a caller can compare it with an existing folder before starting the engine.
  *
  * @throws MasaError `MODEL_LOAD_FAILED` when the folder lacks config.json or tokenizer.json.
  * @throws MasaError `ARGUMENT_INVALID` when the OpenAI backend lacks `baseUrl` or `apiModel`.
  */
-export async function createEvaluationEngine(options: CreateEvaluationEngineOptions): Promise<EvaluationEngine> {
+export async function describeEvaluationModel(options: CreateEvaluationEngineOptions): Promise<EvaluationModelInfo> {
   const { backend = 'ort' } = options;
   if (backend === 'openai') {
     const { baseUrl, apiModel } = options;
@@ -92,15 +101,7 @@ export async function createEvaluationEngine(options: CreateEvaluationEngineOpti
         details: { baseUrl, apiModel },
       });
     }
-    const engine = createOpenAIEngine({
-      baseURL: baseUrl,
-      model: apiModel,
-      strict: false,
-      ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
-      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-    });
-    const close = async (): Promise<void> => engine.close?.();
-    return { engine, model: { path: apiModel, backend: 'openai', baseUrl, apiModel }, close, [Symbol.asyncDispose]: close };
+    return { model: { path: apiModel, backend: 'openai', baseUrl, apiModel }, promptFormat: 'messages' };
   }
   if (backend !== 'ort') {
     throw new MasaError('ARGUMENT_INVALID', `unknown backend "${String(backend)}": use --backend ${EVALUATION_BACKENDS.join(' or ')}`, { details: { backend } });
@@ -115,6 +116,30 @@ export async function createEvaluationEngine(options: CreateEvaluationEngineOpti
     }
   }
   const config = await readModelConfig(modelPath);
+  return { model: { path: modelPath, backend: 'ort', baseUrl: null, apiModel: null }, contextTokens: config.maxPositionEmbeddings, promptFormat: 'chat-template' };
+}
+
+/**
+ * Creates the evaluation's engine. ORT: checks the folder, loads its tokenizer and context length,
+ * and starts the engine (waiting until the model is loaded).
+ *
+ * @throws MasaError `MODEL_LOAD_FAILED` when the folder lacks config.json or tokenizer.json.
+ * @throws MasaError `ARGUMENT_INVALID` when the OpenAI backend lacks `baseUrl` or `apiModel`.
+ */
+export async function createEvaluationEngine(options: CreateEvaluationEngineOptions): Promise<EvaluationEngine> {
+  const info = await describeEvaluationModel(options);
+  if (info.model.backend === 'openai') {
+    const engine = createOpenAIEngine({
+      baseURL: info.model.baseUrl as string,
+      model: info.model.apiModel as string,
+      strict: false,
+      ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    });
+    const close = async (): Promise<void> => engine.close?.();
+    return { engine, model: info.model, close, [Symbol.asyncDispose]: close };
+  }
+  const modelPath = info.model.path;
   const tokenizer = await loadTokenizer({ model: modelPath });
   const engineOptions: LoadOrtEngineOptions = {
     modelPath,
@@ -138,8 +163,8 @@ export async function createEvaluationEngine(options: CreateEvaluationEngineOpti
   return {
     engine,
     tokenizer: { encodeChat: (messages) => tokenizer.encodeChat(messages) },
-    contextTokens: config.maxPositionEmbeddings,
-    model: { path: modelPath, backend: 'ort', baseUrl: null, apiModel: null },
+    ...(info.contextTokens === undefined ? {} : { contextTokens: info.contextTokens }),
+    model: info.model,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -191,6 +191,55 @@ function checkScore(value: unknown, where: string, fix: string): StoredScore {
   return value as unknown as StoredScore;
 }
 
+/** Options of {@link checkResultsFolder}. */
+export interface CheckResultsFolderOptions {
+  /** The results folder (it may not exist yet). */
+  dir: string;
+  config: EvaluationConfig;
+  /** Return the difference instead of throwing. @default false */
+  forceConfig?: boolean;
+}
+
+/**
+ * Checks, without writing anything, whether `config` may resume the results folder `dir`: the folder
+ * is new or empty, or its config.json equals `config` up to run settings. Lets a caller refuse a
+ * mismatch before it spends minutes loading a model.
+ *
+ * @returns undefined when the run may resume; the difference when it may not but `forceConfig` is set.
+ * @throws MasaError `CONFIG_INVALID` naming the differing key and the two fixes (`--force-config`, `--out`).
+ * @throws MasaError `CHECKPOINT_INVALID` when config.json is not valid JSON.
+ */
+export async function checkResultsFolder(options: CheckResultsFolderOptions): Promise<ConfigChange | undefined> {
+  const { config, forceConfig = false } = options;
+  const dir = resolve(options.dir);
+  const configPath = join(dir, RESULTS_FILES.config);
+  let stored: unknown;
+  if (existsSync(configPath)) {
+    try {
+      stored = JSON.parse(await readFile(configPath, 'utf8')) as unknown;
+    } catch (error: unknown) {
+      throw new MasaError('CHECKPOINT_INVALID', `${configPath} is not valid JSON: restore it, delete the folder, or pass another --out`, { cause: error, details: { file: configPath } });
+    }
+  } else if (existsSync(join(dir, RESULTS_FILES.responses)) || existsSync(join(dir, RESULTS_FILES.scores))) {
+    if (forceConfig) return { key: 'config.json', stored: undefined, current: config };
+    throw new MasaError(
+      'CONFIG_INVALID',
+      `${dir} holds responses or scores but no config.json, so nothing says which settings made them: pass --force-config to adopt the current settings, or --out NEW_DIR for a fresh run`,
+      { details: { dir, key: 'config.json' } },
+    );
+  } else {
+    return undefined;
+  }
+  const difference = findConfigDifference(stored, config);
+  if (difference === undefined || forceConfig) return difference;
+  throw new MasaError(
+    'CONFIG_INVALID',
+    `${dir} holds results of a different configuration: "${difference.key}" was ${describeValue(difference.stored)}, now ${describeValue(difference.current)}. ` +
+      'Pass --force-config to continue in this folder with the new settings (finished problems keep their results), or --out NEW_DIR for a fresh run',
+    { details: { dir, key: difference.key, stored: difference.stored, current: difference.current } },
+  );
+}
+
 /**
  * Opens (or creates) a results folder for `config`.
  *
@@ -213,31 +262,7 @@ export async function openResultsStore(options: OpenResultsStoreOptions): Promis
     const configPath = join(dir, RESULTS_FILES.config);
     const responsesPath = join(dir, RESULTS_FILES.responses);
     const scoresPath = join(dir, RESULTS_FILES.scores);
-    let configReplaced: ConfigChange | null = null;
-    let stored: unknown;
-    if (existsSync(configPath)) {
-      try {
-        stored = JSON.parse(await readFile(configPath, 'utf8')) as unknown;
-      } catch (error: unknown) {
-        throw new MasaError('CHECKPOINT_INVALID', `${configPath} is not valid JSON: restore it, delete the folder, or pass another --out`, { cause: error, details: { file: configPath } });
-      }
-    } else if (existsSync(responsesPath) || existsSync(scoresPath)) {
-      stored = null;
-    }
-    if (stored !== undefined) {
-      const difference = stored === null ? { key: 'config.json', stored: undefined, current: 'present' } : findConfigDifference(stored, config);
-      if (difference !== undefined) {
-        if (!forceConfig) {
-          throw new MasaError(
-            'CONFIG_INVALID',
-            `${dir} holds results of a different configuration: "${difference.key}" was ${describeValue(difference.stored)}, now ${describeValue(difference.current)}. ` +
-              'Pass --force-config to continue in this folder with the new settings (finished problems keep their results), or --out NEW_DIR for a fresh run',
-            { details: { dir, key: difference.key, stored: difference.stored, current: difference.current } },
-          );
-        }
-        configReplaced = difference;
-      }
-    }
+    const configReplaced: ConfigChange | null = (await checkResultsFolder({ dir, config, forceConfig })) ?? null;
     await writeFileAtomic(configPath, `${JSON.stringify(config, null, 2)}\n`);
 
     let tornLines = 0;

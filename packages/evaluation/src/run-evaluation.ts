@@ -195,7 +195,12 @@ function positiveInteger(name: string, value: number | undefined): void {
 }
 
 /** Resolves the configuration recorded in config.json (defaults applied, inputs checked). */
-export function resolveEvaluationConfig(options: Omit<RunEvaluationOptions, 'engine' | 'stopSignal' | 'signal' | 'now' | '_internal' | 'progressIntervalMs' | 'forceConfig'>): EvaluationConfig {
+export function resolveEvaluationConfig(
+  options: Omit<RunEvaluationOptions, 'engine' | 'stopSignal' | 'signal' | 'now' | '_internal' | 'progressIntervalMs' | 'forceConfig' | 'tokenizer'> & {
+    /** Prompts tokenised here (`chat-template`, what a `tokenizer` gives) or sent as messages. @default 'messages' */
+    promptFormat?: 'chat-template' | 'messages';
+  },
+): EvaluationConfig {
   const { datasets, model, parity = false, gradingMode = 'correct', deadlineMs = 2000, codeTimeoutMs = 10_000, seed = 0, ks = [1, 8, 32] } = options;
   if (datasets.length === 0) throw new MasaError('ARGUMENT_INVALID', 'no datasets to evaluate: pass --dataset NAME or --domain with at least one available dataset');
   const defaults = defaultSampling(
@@ -214,7 +219,8 @@ export function resolveEvaluationConfig(options: Omit<RunEvaluationOptions, 'eng
   if (!(Number.isFinite(temperature) && temperature >= 0)) throw new MasaError('ARGUMENT_INVALID', `temperature must be ≥ 0, got ${temperature}`);
   if (!(Number.isFinite(topP) && topP > 0 && topP <= 1)) throw new MasaError('ARGUMENT_INVALID', `top-p must be in (0, 1], got ${topP}`);
   if (!Number.isInteger(seed)) throw new MasaError('ARGUMENT_INVALID', `seed must be an integer, got ${seed}`);
-  if (options.contextTokens !== undefined && options.tokenizer === undefined) {
+  const promptFormat = options.promptFormat ?? 'messages';
+  if (options.contextTokens !== undefined && promptFormat !== 'chat-template') {
     throw new MasaError('ARGUMENT_INVALID', 'contextTokens needs a tokenizer (the prompt length must be known to cap the budget)');
   }
   const first = datasets[0] as EvaluationDataset;
@@ -224,7 +230,7 @@ export function resolveEvaluationConfig(options: Omit<RunEvaluationOptions, 'eng
     selection: options.selection ?? (datasets.length === 1 ? { dataset: first.info.name } : { domain: first.info.domain }),
     datasets: datasets.map((dataset) => ({ name: dataset.info.name, domain: dataset.info.domain, file: dataset.file })),
     sampling: { n, temperature, topP, maxNewTokens, contextTokens: options.contextTokens ?? null, seed },
-    prompt: { mode: parity ? 'parity' : 'corrected', format: options.tokenizer === undefined ? 'messages' : 'chat-template' },
+    prompt: { mode: parity ? 'parity' : 'corrected', format: promptFormat },
     grading: { mode: gradingMode, deadlineMs, codeTimeoutMs },
     run: { limit: options.limit ?? null, batchProblems: options.batchProblems ?? Math.max(1, Math.ceil(64 / n)), ks: [...ks] },
   };
@@ -252,7 +258,7 @@ interface PlannedProblem {
  */
 export async function* runEvaluationIter(options: RunEvaluationOptions): AsyncGenerator<EvaluationEvent, void, undefined> {
   const { engine, datasets, outDir, tokenizer, parity = false, stopSignal, signal, progressIntervalMs = 1000, now = () => performance.now(), _internal = {} } = options;
-  const config = resolveEvaluationConfig(options);
+  const config = resolveEvaluationConfig({ ...options, promptFormat: tokenizer === undefined ? 'messages' : 'chat-template' });
   const { n, temperature, topP, maxNewTokens, contextTokens, seed } = config.sampling;
   const started = now();
   const store: ResultsStore = await openResultsStore({
@@ -369,7 +375,7 @@ export async function* runEvaluationIter(options: RunEvaluationOptions): AsyncGe
               yield {
                 type: 'warning',
                 code: 'budget-capped',
-                message: `max new tokens ${maxNewTokens} does not fit the model's context of ${contextTokens} tokens after the prompt; each sample's budget is capped at context − prompt (e.g. ${budget} for ${name}/${problem.id})`,
+                message: `max new tokens ${maxNewTokens} plus the prompt exceed the model's context of ${contextTokens} tokens: each sample's budget is context − prompt tokens (e.g. ${budget} for ${name}/${problem.id})`,
               };
             }
           }
