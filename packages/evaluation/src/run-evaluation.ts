@@ -117,12 +117,12 @@ export interface RunEvaluationOptions {
    * Tokenise prompts here with the model's chat template and send token ids (lets the budget be capped
    * at the context). Without it the engine gets chat messages and applies its own template.
    */
-  tokenizer?: PromptTokenizer;
+  tokenizer?: PromptTokenizer | undefined;
   /**
    * The model's context in tokens (prompt + response); each sample's budget is capped at
    * `contextTokens − prompt tokens`. Needs `tokenizer`.
    */
-  contextTokens?: number;
+  contextTokens?: number | undefined;
   /**
    * The reference's prompts (MASA-SPEC §12.3: bare math problems, literal `\n` in logic options, ARC labels as given).
    * @default false (masa-rl's corrected prompts)
