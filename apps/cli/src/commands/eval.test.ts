@@ -254,6 +254,9 @@ describe('masa eval (generation)', () => {
     expect(error).toBeUndefined();
     expect(seen).toEqual({ describe: 1, create: 1 });
     expect(err).toContain('no --dataset or --domain: evaluating on synthetic-arith-test');
+    // Plain progress lines (not a TTY): the first problem and the last, with the accuracy so far.
+    expect(err).toContain('1/500 problems · synthetic-arith-test · acc 25.0%');
+    expect(err).toMatch(/500\/500 problems · synthetic-arith-test · acc 25\.0% · .* tok\/s · ETA 0s/);
     const requests = engine.calls.flat();
     expect(requests).toHaveLength(500);
     expect(requests[0]).toMatchObject({
