@@ -183,6 +183,14 @@ const masaSchema = z.strictObject({
   gating_tolerance: fraction().default(0.0625),
   /** Fewer valid pass-rate predictions than this never gate. */
   gating_min_valid: positiveInt().default(2),
+  /**
+   * masa-rl: share of the questions gated in a step that are solved anyway,
+   * for the gating metrics only (never trained on), so gating precision is
+   * measured rather than assumed: `ceil(fraction × gated)` questions drawn
+   * with a generator of their own (`trainer.seed`, step, round), so auditing
+   * never changes training. 0 turns the audit off; parity mode forces 0.
+   */
+  gating_audit_fraction: fraction().default(0.1),
   /** Length cutoff factor l_LC: a solution's budget is ceil(l_LC × predicted length). */
   cutoff_factor: positive().default(2),
   /** Base of the pass-rate score `base^|p − pass_rate/8|`. */

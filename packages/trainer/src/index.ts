@@ -58,7 +58,9 @@ export type { CollectedStep, StepAlgorithm, StepContext, TrainDataset } from './
 export type { RolloutBranch, StepMetrics, TrainEvent, TrainEventType } from './events.js';
 export { createAlgorithm, train, trainIter } from './train.js';
 export type { AlgorithmFactory, TrainOptions, TrainResult } from './train.js';
-export { createMasaAlgorithm, defaultMetaPromptBuilder, isMasaAlgorithm, META_UID_SUFFIX } from './masa.js';
+export { createMasaAlgorithm, defaultMetaPromptBuilder, GATING_AUDIT_UID_SUFFIX, isMasaAlgorithm, META_UID_SUFFIX } from './masa.js';
+export { computeMasaStepMetrics, hasZeroVariance } from './masa-metrics.js';
+export type { ComputeMasaStepMetricsOptions, MetricsGateSettings, MetricsQuestion, MetricsRollout } from './masa-metrics.js';
 export type { MasaOptions, MetaPromptBuilder } from './masa.js';
 export { createOrtPolicyBackend } from './ort/ort-policy-backend.js';
 export type { CreateOrtPolicyBackendOptions, OrtBackendModel, OrtPolicyBackend } from './ort/ort-policy-backend.js';

@@ -17,7 +17,7 @@
  * question appended to its solution prompt) and behaviour cloning on expert
  * meta trajectories after each update.
  */
-import { MasaError, type ChatMessage, type Problem } from '@masa-rl/core';
+import { MasaError, createRng, type ChatMessage, type Problem } from '@masa-rl/core';
 import {
   appendNotionHint,
   buildMetaPrompt,
@@ -46,8 +46,16 @@ import {
 } from './algorithm.js';
 import type { AlgorithmName, TrainerConfig } from './config-schema.js';
 import type { TrainEvent } from './events.js';
+import { computeMasaStepMetrics, type MetricsRollout } from './masa-metrics.js';
 import { runPolicyUpdate } from './policy-update.js';
-import { generateGroups, scoreGroups, type GroupRequest, type PromptInput, type RolloutGroup } from './rollouts.js';
+import {
+  generateGroups,
+  scoreGroups,
+  type GenerateGroupsOptions,
+  type GroupRequest,
+  type PromptInput,
+  type RolloutGroup,
+} from './rollouts.js';
 
 /** Builds the meta prompt of a question from its solution prompt. */
 export type MetaPromptBuilder = (input: { problem: Problem; dataset: string; solutionPrompt: PromptInput; config: TrainerConfig }) => PromptInput;
@@ -66,6 +74,9 @@ export interface MasaOptions {
 
 /** The uid suffix of meta groups (the reference's). */
 export const META_UID_SUFFIX = '_meta_cog';
+
+/** The uid suffix of a gated question's solution group solved for the gating audit (metrics only, never trained on). */
+export const GATING_AUDIT_UID_SUFFIX = '_gating_audit';
 
 const MASA_NAMES: readonly AlgorithmName[] = ['masa', 'masa-efficient', 'dapo-masa'];
 
@@ -137,7 +148,14 @@ interface Question {
   stats?: SolutionStats;
   gated?: ReturnType<typeof decidePredictiveGate>;
   budget?: number;
+  /** Solution rollouts of a gated question solved for the gating audit. */
+  audit?: RolloutGroup;
 }
+
+const asMetricsRollouts = (group: RolloutGroup | undefined): MetricsRollout[] | undefined =>
+  group?.records.map((record) => ({ correct: record.reward.acc > 0.5, tokens: record.responseTokenIds.length, finishReason: record.finishReason }));
+
+const responseTokens = (group: RolloutGroup): number => group.records.reduce((sum, record) => sum + record.responseTokenIds.length, 0);
 
 const meanOf = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
 
@@ -174,6 +192,7 @@ export function createMasaAlgorithm(input: { config: TrainerConfig; masa?: MasaO
   const lengthBounds = settings.length_bounds ?? (settings.parity ? 'strict' : 'inclusive');
   const n = config.actor_rollout_ref.rollout.n;
   const maxResponse = config.data.max_response_length;
+  const auditFraction = settings.parity ? 0 : settings.gating_audit_fraction;
   let buffer = createExpertBuffer<ExpertExample>({ batchSize: expertSft.batch_size });
   let lastQuestions: Question[] = [];
 
@@ -224,6 +243,25 @@ export function createMasaAlgorithm(input: { config: TrainerConfig; masa?: MasaO
     let epoch: number | undefined;
     let exhausted = false;
     const allQuestions: Question[] = [];
+    // Phase wall-clock (ms); a call that samples both branches is split by their share of generated tokens.
+    const timing = { gen: 0, meta_gen: 0, reward: 0, meta_reward: 0, gating_audit: 0 };
+    let metaTokens = 0;
+    async function* timedGenerate(requests: GroupRequest[], generateOptions: GenerateGroupsOptions): AsyncGenerator<TrainEvent, RolloutGroup[]> {
+      const started = context.now();
+      const groups = yield* generateGroups(requests, generateOptions);
+      const ms = context.now() - started;
+      let meta = 0;
+      let solution = 0;
+      for (const group of groups) {
+        if (group.branch === 'meta') meta += responseTokens(group);
+        else solution += responseTokens(group);
+      }
+      metaTokens += meta;
+      const metaShare = meta + solution === 0 ? groups.filter((group) => group.branch === 'meta').length / Math.max(1, groups.length) : meta / (meta + solution);
+      timing.meta_gen += ms * metaShare;
+      timing.gen += ms * (1 - metaShare);
+      return groups;
+    }
 
     for (;;) {
       const batch = loader.next();
@@ -269,7 +307,7 @@ export function createMasaAlgorithm(input: { config: TrainerConfig; masa?: MasaO
 
       let survivors = questions;
       if (sequential) {
-        const metaGroups = yield* generateGroups(questions.map(metaRequest), generationOptions(context, round));
+        const metaGroups = yield* timedGenerate(questions.map(metaRequest), generationOptions(context, round));
         questions.forEach((question, index) => {
           const group = metaGroups[index] as RolloutGroup;
           question.meta = group;
@@ -298,21 +336,42 @@ export function createMasaAlgorithm(input: { config: TrainerConfig; masa?: MasaO
             }
           }
         }
-        const solutionGroups = yield* generateGroups(survivors.map(solutionRequest), generationOptions(context, round));
+        const solutionGroups = yield* timedGenerate(survivors.map(solutionRequest), generationOptions(context, round));
         survivors.forEach((question, index) => {
           question.solution = solutionGroups[index] as RolloutGroup;
         });
+        if (efficient && auditFraction > 0) {
+          // Gating audit: a seeded sample of the gated questions is solved anyway, for the metrics only.
+          const gated = questions.filter((question) => question.gated?.gate === true);
+          const auditRng = createRng(config.trainer.seed).fork(`gating-audit-${step}-${round}`);
+          const audited = auditRng.shuffle([...gated]).slice(0, Math.ceil(auditFraction * gated.length));
+          if (audited.length > 0) {
+            const auditStarted = context.now();
+            const auditGroups = yield* generateGroups(
+              audited.map((question) => ({ ...solutionRequest(question), uid: `${question.uid}${GATING_AUDIT_UID_SUFFIX}` })),
+              { ...generationOptions(context, round), rng: auditRng },
+            );
+            yield* scoreGroups(auditGroups, { step, round, reward: context.reward, now: context.now });
+            audited.forEach((question, index) => {
+              question.audit = auditGroups[index] as RolloutGroup;
+            });
+            timing.gating_audit += context.now() - auditStarted;
+          }
+        }
       } else {
-        const groups = yield* generateGroups([...questions.map(solutionRequest), ...questions.map(metaRequest)], generationOptions(context, round));
+        const groups = yield* timedGenerate([...questions.map(solutionRequest), ...questions.map(metaRequest)], generationOptions(context, round));
         questions.forEach((question, index) => {
           question.solution = groups[index] as RolloutGroup;
           question.meta = groups[questions.length + index] as RolloutGroup;
         });
       }
       const solutionGroups = survivors.map((question) => question.solution as RolloutGroup);
+      const rewardStarted = context.now();
       yield* scoreGroups(solutionGroups, { step, round, reward: context.reward, now: context.now });
+      timing.reward += context.now() - rewardStarted;
       const metaStarted = context.now();
       for (const question of survivors) scoreMeta(question);
+      timing.meta_reward += context.now() - metaStarted;
       const metaScores = survivors.flatMap((question) => (question.rewards ?? []).map((reward) => reward.score));
       yield {
         type: 'reward-end',
@@ -389,6 +448,29 @@ export function createMasaAlgorithm(input: { config: TrainerConfig; masa?: MasaO
       const solutionRecords = kept.flatMap((question) => question.solution?.records ?? []);
       metrics['masa/cutoff_frac'] = meanOf(solutionRecords.map((record) => (record.finishReason === 'cutoff' ? 1 : 0)));
     }
+    Object.assign(
+      metrics,
+      computeMasaStepMetrics({
+        questions: allQuestions.map((question) => {
+          const solution = asMetricsRollouts(question.solution);
+          const audit = asMetricsRollouts(question.audit);
+          return {
+            parsed: question.parsed ?? [],
+            ...(question.rewards === undefined ? {} : { rewards: question.rewards }),
+            ...(solution === undefined ? {} : { solution }),
+            ...(audit === undefined ? {} : { audit }),
+            gated: question.gated?.gate === true,
+          };
+        }),
+        gatingMode: efficient ? 'live' : 'shadow',
+        gate: { stdThreshold: settings.gating_std, tolerance: settings.gating_tolerance, minValid: settings.gating_min_valid },
+        rolloutsPerQuestion: n,
+        maxResponseTokens: maxResponse,
+        metaTokens,
+        gatedBudgets: allQuestions.filter((question) => question.gated?.gate === true).map((question) => question.budget ?? maxResponse),
+      }),
+    );
+    for (const [phase, ms] of Object.entries(timing)) metrics[`timing_s/${phase}`] = ms / 1000;
     // Training order: all solution groups (prompt-major), then all meta groups.
     const groups = [
       ...kept.map((question) => question.solution as RolloutGroup),

@@ -443,7 +443,9 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
       for (const [name, value] of Object.entries(update.metrics)) metrics[name.includes('/') ? name : `actor/${name}`] = value;
       Object.assign(metrics, afterMetrics);
       metrics['perf/total_num_tokens'] = sequences.reduce((sum, { record }) => sum + record.promptTokenIds.length + record.responseTokenIds.length, 0);
-      metrics['timing_s/gen'] = genMs / 1000;
+      // The MASA algorithms time generation, rewards and the gating audit themselves; otherwise generation + rewards.
+      if (metrics['timing_s/gen'] === undefined) metrics['timing_s/gen'] = genMs / 1000;
+      metrics['timing_s/collect'] = genMs / 1000;
       metrics['timing_s/old_log_prob'] = logprobMs / 1000;
       metrics['timing_s/adv'] = advMs / 1000;
       metrics['timing_s/update_actor'] = updateMs / 1000;
