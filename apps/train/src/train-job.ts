@@ -8,9 +8,10 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MasaError, type RolloutEngine } from '@masa-rl/core';
-import { resolveConfig, trainIter, writeFileAtomic, type PolicyBackend, type TrainEvent, type TrainerConfig } from '@masa-rl/trainer';
+import { resolveConfig, trainIter, writeFileAtomic, type PolicyBackend, type RequestDefaults, type TrainEvent, type TrainerConfig } from '@masa-rl/trainer';
 import { computeMetaStats, META_STATS_FILE, type MetaStatsLine } from './meta-stats.js';
 import { createObservedAlgorithmFactory, type StopCheckpoint } from './observed-algorithm.js';
+import { createOrtPolicy } from './ort-policy.js';
 import { createSimulatedPolicy } from './simulated-policy.js';
 import { createTrainPromptBuilder, createTrainReward, loadTrainData, type TrainData } from './train-data.js';
 
@@ -66,7 +67,17 @@ export interface RunTrainJobOptions {
   /** Aborts at once (generation in flight too); progress since the last checkpoint is lost. */
   signal?: AbortSignal;
   /** Test seam: build the engine and backend yourself. */
-  _internal?: { createPolicy?: (input: { config: TrainerConfig; problems: TrainData }) => { engine: RolloutEngine; backend: PolicyBackend } };
+  _internal?: { createPolicy?: (input: { config: TrainerConfig; problems: TrainData }) => TrainPolicy | Promise<TrainPolicy> };
+}
+
+/** What a backend kind builds for one job. */
+export interface TrainPolicy {
+  engine: RolloutEngine;
+  backend: PolicyBackend;
+  /** Applied to every generation request (the model's stop tokens). @default {} */
+  requestDefaults?: RequestDefaults;
+  /** Releases everything (engine and backend). @default closes the engine */
+  close?: () => Promise<void>;
 }
 
 /** Turns anything thrown into plain data for the parent. */
@@ -78,7 +89,7 @@ export function serializeError(error: unknown): SerializedError {
   return { code: 'INTERNAL', message: plain.message, ...(plain.stack === undefined ? {} : { stack: plain.stack }) };
 }
 
-function createPolicy(job: TrainJob, config: TrainerConfig, data: TrainData): { engine: RolloutEngine; backend: PolicyBackend } {
+async function createPolicy(job: TrainJob, config: TrainerConfig, data: TrainData): Promise<TrainPolicy> {
   if (job.backend === 'fake') {
     // Skill grows with the weights' movement in units of the learning rate (Adam moves each weight ≈ lr per step).
     const lr = config.actor_rollout_ref.actor.optim.lr;
@@ -89,10 +100,8 @@ function createPolicy(job: TrainJob, config: TrainerConfig, data: TrainData): { 
     });
     return { engine: policy.engine, backend: policy.backend };
   }
-  throw new MasaError(
-    'RUNTIME_UNAVAILABLE',
-    'the ONNX Runtime policy backend is not available in this build yet; try the app with --backend fake (a simulated policy) until it lands',
-  );
+  // `ort`: the model of actor_rollout_ref.model.path, trained and sampled on the same arrays.
+  return createOrtPolicy({ config, cwd: job.cwd });
 }
 
 /** Runs one job to its end; never throws (failures become a `failed` message). */
@@ -108,7 +117,8 @@ export async function runTrainJob(job: TrainJob, options: RunTrainJobOptions): P
       ...(job.datasetsDir === undefined ? {} : { datasetsDir: job.datasetsDir }),
     });
     emit({ type: 'loading', what: job.backend === 'fake' ? 'simulated policy' : 'model' });
-    const { engine, backend } = (options._internal?.createPolicy ?? ((input) => createPolicy(job, input.config, input.problems)))({ config, problems: data });
+    const policy = await (options._internal?.createPolicy ?? ((input) => createPolicy(job, input.config, input.problems)))({ config, problems: data });
+    const { engine, backend } = policy;
     const pending = new Map<number, MetaStatsLine>();
     const metaStatsPath = join(job.runDir, META_STATS_FILE);
     let stopCheckpoint: StopCheckpoint | undefined;
@@ -129,6 +139,7 @@ export async function runTrainJob(job: TrainJob, options: RunTrainJobOptions): P
       validation: data.validation,
       reward: createTrainReward(data.templates),
       buildPrompt: createTrainPromptBuilder(data.templates),
+      ...(policy.requestDefaults === undefined ? {} : { requestDefaults: policy.requestDefaults }),
       runDir: job.runDir,
       algorithmFactory,
       ...(signal === undefined ? {} : { signal }),
@@ -160,7 +171,7 @@ export async function runTrainJob(job: TrainJob, options: RunTrainJobOptions): P
       }
       throw error;
     } finally {
-      await engine.close?.();
+      await (policy.close ?? (async () => engine.close?.()))();
     }
   } catch (error: unknown) {
     emit({ type: 'failed', error: serializeError(error) });
