@@ -62,6 +62,9 @@ interface Recorded {
   result: RolloutResult;
 }
 
+/** A clock that only moves inside the engine: each generation call takes 1 s. */
+const clock = { ms: 0 };
+
 function makeEngine(): { engine: RolloutEngine; recorded: Recorded[] } {
   const inner = createScriptedEngine({
     respond: ({ promptText, sampleIndex }) =>
@@ -74,6 +77,7 @@ function makeEngine(): { engine: RolloutEngine; recorded: Recorded[] } {
       ...inner,
       async doGenerate(requests, options) {
         const results = await inner.doGenerate(requests, options);
+        clock.ms += 1000;
         requests.forEach((request, index) => recorded.push({ request, result: results[index] as RolloutResult }));
         return results;
       },
@@ -116,7 +120,7 @@ async function run(algo: 'masa' | 'masa-efficient', extra: string[] = []) {
     train: { name: 'table', problems },
     reward: createBoxedMatchReward(),
     runDir: dir,
-    now: () => 0,
+    now: () => clock.ms,
     onEvent: (event) => events.push(event),
   });
   const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, number>);
@@ -285,5 +289,18 @@ describe('the metrics line of one MASA step (issue 7, acceptance 3 on the fake b
     // The metrics' account: gating 4 × 4 × 15.75 (an estimate) plus the cutoff's upper bound.
     expect(efficient.metrics['tokens/saved']).toBe(252 + CUTOFF_UPPER_BOUND);
     expect(efficient.metrics['tokens/saved']).toBeGreaterThanOrEqual(spent.masa - spent.efficient);
+  });
+});
+
+describe('phase timings', () => {
+  it('splits a combined call between the branches by generated tokens, and times meta, solution and audit calls apart', async () => {
+    const plain = await run('masa');
+    const solutionTokens = 8 * 4 * 29;
+    expect(plain.metrics['timing_s/meta_gen']).toBeCloseTo(META_TOKENS / (META_TOKENS + solutionTokens), 12);
+    expect(plain.metrics['timing_s/gen']).toBeCloseTo(solutionTokens / (META_TOKENS + solutionTokens), 12);
+    expect(plain.metrics['timing_s/gating_audit']).toBe(0);
+    // meta call, solution call, audit call: one second each.
+    const efficient = await run('masa-efficient', ['masa.gating_audit_fraction=1']);
+    expect(efficient.metrics).toMatchObject({ 'timing_s/meta_gen': 1, 'timing_s/gen': 1, 'timing_s/gating_audit': 1, 'timing_s/collect': 3 });
   });
 });
