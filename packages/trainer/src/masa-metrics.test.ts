@@ -7,11 +7,14 @@
 import { rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Problem, RolloutEngine, RolloutRequest, RolloutResult } from '@masa-rl/core';
+import { MasaError, type Problem, type RolloutEngine, type RolloutRequest, type RolloutResult } from '@masa-rl/core';
+import { parseMetaPrediction } from '@masa-rl/meta-gating';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeConfig, tempRunDir } from './__tests__/arith-task.js';
 import type { TrainEvent } from './events.js';
+import { resolveConfig } from './config.js';
 import { GATING_AUDIT_UID_SUFFIX } from './masa.js';
+import { computeMasaStepMetrics } from './masa-metrics.js';
 import type { PolicyBackend } from './policy-backend.js';
 import { createBoxedMatchReward } from './reward.js';
 import { createFakeBackend } from './test/fake-backend.js';
@@ -302,5 +305,48 @@ describe('phase timings', () => {
     // meta call, solution call, audit call: one second each.
     const efficient = await run('masa-efficient', ['masa.gating_audit_fraction=1']);
     expect(efficient.metrics).toMatchObject({ 'timing_s/meta_gen': 1, 'timing_s/gen': 1, 'timing_s/gating_audit': 1, 'timing_s/collect': 3 });
+  });
+});
+
+describe('computeMasaStepMetrics edge cases', () => {
+  const gate = { stdThreshold: 0.1, tolerance: 0.0625, minValid: 2 };
+  const confident = [0, 1].map(() => parseMetaPrediction('{"math_notion": ["q"], "pass_rate": 8, "solution_length": 10}'));
+
+  it('estimates the gating saving from the budgets when every question was gated and none audited, and claims no precision', () => {
+    const metrics = computeMasaStepMetrics({
+      questions: [{ parsed: confident, gated: true }, { parsed: confident, gated: true }],
+      gatingMode: 'live',
+      gate,
+      rolloutsPerQuestion: 4,
+      maxResponseTokens: 64,
+      metaTokens: 100,
+      gatedBudgets: [20, 30],
+    });
+    // 2 gated × G 4 × mean budget 25.
+    expect(metrics['tokens/saved_by_gating']).toBe(200);
+    expect(metrics['tokens/rollout']).toBe(100);
+    expect(metrics['gating/fraction']).toBe(1);
+    expect(metrics['meta/parse_rate']).toBe(1);
+    for (const key of ['gating/precision', 'gating/recall', 'gating/f1', 'meta/calibration/mae', 'meta/score/mean', 'meta/length_error/correct']) {
+      expect(metrics[key], key).toBeUndefined();
+    }
+    expect(Object.values(metrics).every(Number.isFinite)).toBe(true);
+  });
+
+  it('gives finite numbers and no undefined fields for an empty step', () => {
+    const metrics = computeMasaStepMetrics({ questions: [], gatingMode: 'shadow', gate, rolloutsPerQuestion: 4, maxResponseTokens: 64, metaTokens: 0 });
+    expect(metrics).toMatchObject({ 'gating/questions': 0, 'gating/fraction': 0, 'tokens/rollout': 0, 'tokens/saved': 0 });
+    expect(Object.values(metrics).every(Number.isFinite)).toBe(true);
+  });
+
+  it('rejects a gating audit fraction outside [0, 1] naming the key', () => {
+    let caught: unknown;
+    try {
+      resolveConfig({ overrides: ['data.train_files=x', 'masa.gating_audit_fraction=1.5'], algo: 'masa-efficient' });
+    } catch (error: unknown) {
+      caught = error;
+    }
+    expect(MasaError.hasCode(caught, 'CONFIG_INVALID')).toBe(true);
+    expect((caught as Error).message).toContain('masa.gating_audit_fraction');
   });
 });
