@@ -30,8 +30,10 @@ export const EMBEDDED_MODEL_PATH = 'models/tiny-arith';
 
 /**
  * The embedded run: `masa-efficient` on the synthetic arithmetic task with
- * the tiny default checkpoint, sized for a CPU (16 problems × 8 solutions and
- * 8 meta predictions per step, 40 steps, gating after 10).
+ * the tiny default checkpoint, sized for about 10 minutes on one CPU core
+ * (16 problems × 8 solutions and 8 meta predictions per step, 30 steps,
+ * calibration k = 10 then gating and cutoff; validation on the 200 held-out
+ * problems, 8 samples each at T = 1, before and after).
  */
 export const EMBEDDED_CONFIG_YAML = `# masa-rl embedded run: MASA on the synthetic arithmetic task (models/tiny-arith)
 data:
@@ -45,21 +47,23 @@ actor_rollout_ref:
     path: ${EMBEDDED_MODEL_PATH}
   actor:
     optim:
-      lr: 5.0e-5
-      lr_warmup_steps: 3
+      lr: 1.0e-4
+      lr_warmup_steps: 0
       weight_decay: 0.0
     ppo_max_token_len_per_gpu: 8192
   rollout:
     n: 8
     log_prob_max_token_len_per_gpu: 16384
     val_kwargs:
-      n: 1
+      n: 8
+      temperature: 1.0
       top_p: 1.0
+      do_sample: true
 algorithm:
   name: ${EMBEDDED_ALGORITHM}
 trainer:
-  total_training_steps: 40
-  test_freq: 10
+  total_training_steps: 30
+  test_freq: 30
   save_freq: 5
   max_actor_ckpt_to_keep: 3
   samples_per_step: 8
