@@ -175,6 +175,12 @@ const trainerSchema = z.strictObject({
 const masaSchema = z.strictObject({
   /** Meta rollouts per prompt (M): 8 in the v2 paper, 16 in the released script. */
   meta_n: positiveInt().default(8),
+  /**
+   * masa-rl: meta predictions per validation problem for held-out calibration
+   * (`val-meta/<dataset>/…`, sampled with the validation generator, so training
+   * is unchanged). Unset: `meta_n`; 0 turns meta validation off.
+   */
+  val_meta_n: z.number().int().nonnegative().optional(),
   /** masa-efficient: plain MASA steps before gating and cutoff start (k). */
   calibration_steps: z.number().int().nonnegative().default(80),
   /** Gate a question when the std of its predicted pass rates is below this (σ_PG). */

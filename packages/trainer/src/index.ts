@@ -60,6 +60,7 @@ export { createAlgorithm, train, trainIter } from './train.js';
 export type { AlgorithmFactory, TrainOptions, TrainResult } from './train.js';
 export { createMasaAlgorithm, defaultMetaPromptBuilder, GATING_AUDIT_UID_SUFFIX, isMasaAlgorithm, META_UID_SUFFIX } from './masa.js';
 export { computeMasaStepMetrics, hasZeroVariance } from './masa-metrics.js';
+export { computeValidationMetaMetrics, type ValidationMetaOptions, type ValidationMetaQuestion } from './val-meta.js';
 export type { ComputeMasaStepMetricsOptions, MetricsGateSettings, MetricsQuestion, MetricsRollout } from './masa-metrics.js';
 export type { MasaOptions, MetaPromptBuilder } from './masa.js';
 export { createOrtPolicyBackend } from './ort/ort-policy-backend.js';

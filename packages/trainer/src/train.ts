@@ -38,7 +38,8 @@ import {
   type RolloutGroup,
 } from './rollouts.js';
 import { createRunFolder, type RunFolder, type StepRecord } from './run-folder.js';
-import { createMasaAlgorithm, isMasaAlgorithm, type MasaOptions } from './masa.js';
+import { META_UID_SUFFIX, createMasaAlgorithm, defaultMetaPromptBuilder, isMasaAlgorithm, type MasaOptions } from './masa.js';
+import { computeValidationMetaMetrics } from './val-meta.js';
 
 /** Builds the algorithm named in the config. */
 export type AlgorithmFactory = (input: { config: TrainerConfig; train: TrainDataset; masa: MasaOptions }) => StepAlgorithm;
@@ -286,6 +287,8 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
     // Its own generator, so validating (or not) never changes training.
     const valRng = createRng(trainerConfig.seed).fork(`validation-${step}`);
     const metrics: Record<string, number> = {};
+    const valMetaN = isMasaAlgorithm(config.algorithm.name) ? (config.masa.val_meta_n ?? config.masa.meta_n) : 0;
+    const buildMeta = masa.buildMetaPrompt ?? defaultMetaPromptBuilder;
     for (const dataset of validation) {
       const requests = dataset.problems.map((problem, index) => ({
         uid: `v${step}-${dataset.name}-${index}`,
@@ -311,6 +314,37 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
       yield* forward(scoreGroups(groups, { step, round: 1, reward, now }), note);
       const scores = groups.flatMap((group) => group.records.map((record) => record.reward.score));
       metrics[`val-core/${dataset.name}/reward/mean@${n}`] = mean(scores);
+      if (valMetaN > 0) {
+        // Held-out calibration: meta predictions on the same problems, against the true pass counts above.
+        const metaRequests = requests.map((request) => ({
+          ...request,
+          uid: `${request.uid}${META_UID_SUFFIX}`,
+          branch: 'meta' as const,
+          prompt: buildMeta({ problem: request.problem, dataset: dataset.name, solutionPrompt: request.prompt, config }),
+          n: valMetaN,
+        }));
+        const metaGroups = yield* generateGroups(metaRequests, {
+          step,
+          round: 2,
+          engine,
+          config,
+          rng: valRng,
+          sampling: validationSampling(config),
+          requestDefaults,
+          signal,
+          now,
+        });
+        const valMeta = computeValidationMetaMetrics({
+          config,
+          questions: groups.map((group, index) => ({
+            problem: group.problem,
+            metaPrompt: (metaRequests[index] as (typeof metaRequests)[number]).prompt,
+            solutions: group.records.map((record) => ({ text: record.text, correct: record.reward.acc > 0.5, tokens: record.responseTokenIds.length })),
+            metaTexts: (metaGroups[index]?.records ?? []).map((record) => record.text),
+          })),
+        });
+        for (const [key, value] of Object.entries(valMeta)) metrics[`val-meta/${dataset.name}/${key}`] = value;
+      }
     }
     yield { type: 'validation-end', step, metrics, ms: now() - started };
     return metrics;
