@@ -26,9 +26,9 @@ describe('summarizeRun', () => {
     const dir = tempDir('summary');
     dirs.push(dir);
     const metrics = [
-      { step: 0, 'val-core/v/reward/mean@1': 0.25 },
-      { step: 1, 'critic/score/mean': 0.5, 'masa/parse_rate': 1 },
-      { step: 2, 'critic/score/mean': 0.75, 'masa/parse_rate': 0.5, 'val-core/v/reward/mean@1': 0.5 },
+      { step: 0, 'val-core/v/reward/mean@1': 0.25, 'val-meta/v/pass_rate_mae': 1.97, 'val-meta/v/pearson': 0.1 },
+      { step: 1, 'critic/score/mean': 0.5, 'masa/parse_rate': 1, 'val-meta/v/pass_rate_mae': 1.8 },
+      { step: 2, 'critic/score/mean': 0.75, 'masa/parse_rate': 0.5, 'val-core/v/reward/mean@1': 0.5, 'val-meta/v/pass_rate_mae': 1.71, 'val-meta/v/pearson': 0.45 },
     ];
     writeFileSync(join(dir, 'metrics.jsonl'), `${metrics.map((line) => JSON.stringify(line)).join('\n')}\n{"step":3,`);
     const stats = [
@@ -44,8 +44,18 @@ describe('summarizeRun', () => {
     expect(summary.passRateMae).toMatchObject({ before: 0.3, after: 0.2 });
     expect(summary.metaParseRate).toMatchObject({ before: 1, after: 0.5 });
     expect(summary.tokensSaved).toBe(300);
+    // First and last validation records, not a window.
+    expect(summary.heldOutCalibration).toEqual([
+      {
+        name: 'v',
+        mae: { before: 1.97, after: 1.71, beforeSteps: 'step 0', afterSteps: 'step 2' },
+        pearson: { before: 0.1, after: 0.45, beforeSteps: 'step 0', afterSteps: 'step 2' },
+      },
+    ]);
     const lines = formatRunSummary(summary, { uiCommand: 'pnpm masa ui run' });
     expect(lines).toContain('  accuracy (v)             25.0% → 50.0%   (step 0 → step 2)');
+    expect(lines).toContain('  held-out calibration (validation, v): MAE 1.97 → 1.71 (pass counts of 8), correlation 0.10 → 0.45   (step 0 → step 2)');
+    expect(lines).toContain('  meta MAE (train batch)   0.300 → 0.200   (step 1 → step 2)');
     // 300 saved of 300 + 300 an ungated run would have generated
     expect(lines.some((line) => line.includes('rollout tokens saved') && line.includes('300 (50.0%'))).toBe(true);
     expect(lines.at(-1)).toBe('view it:    pnpm masa ui run');

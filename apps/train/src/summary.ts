@@ -26,7 +26,13 @@ export interface RunSummary {
   trainAccuracy: BeforeAfter | null;
   /** Mean reward (first steps → last steps). */
   reward: BeforeAfter | null;
-  /** Pass-rate MAE of meta predictions, in rate units (first steps → last steps). */
+  /**
+   * Held-out meta calibration per validation set, from the first and the last
+   * validation records that have it (`val-meta/<set>/…`): pass-rate MAE in pass
+   * counts out of 8 and Pearson correlation of predicted and true pass rates.
+   */
+  heldOutCalibration: Array<{ name: string; mae: BeforeAfter | null; pearson: BeforeAfter | null }>;
+  /** Pass-rate MAE of meta predictions on the training batches, in rate units (first steps → last steps). */
   passRateMae: BeforeAfter | null;
   /** Pearson correlation of predicted and true pass rates. */
   passRatePearson: BeforeAfter | null;
@@ -92,6 +98,22 @@ export function summarizeRun(runDir: string): RunSummary {
     const last = rows.at(-1) as Row;
     validation.push({ name: key.slice('val-core/'.length), before: first.value, after: last.value, beforeSteps: `step ${first.step}`, afterSteps: `step ${last.step}` });
   }
+  const heldOutCalibration: RunSummary['heldOutCalibration'] = [];
+  const firstLast = (key: string): BeforeAfter | null => {
+    const rows = metrics.filter((line) => typeof line[key] === 'number' && Number.isFinite(line[key])).map((line) => ({ step: line['step'] as number, value: line[key] as number }));
+    if (rows.length < 2) return null;
+    const first = rows[0] as Row;
+    const last = rows.at(-1) as Row;
+    return { before: first.value, after: last.value, beforeSteps: `step ${first.step}`, afterSteps: `step ${last.step}` };
+  };
+  const valMetaSets = new Set(
+    metrics.flatMap((line) => Object.keys(line).filter((key) => key.startsWith('val-meta/') && key.endsWith('/pass_rate_mae'))).map((key) => key.slice('val-meta/'.length, -'/pass_rate_mae'.length)),
+  );
+  for (const name of valMetaSets) {
+    const mae = firstLast(`val-meta/${name}/pass_rate_mae`);
+    const pearson = firstLast(`val-meta/${name}/pearson`);
+    if (mae !== null || pearson !== null) heldOutCalibration.push({ name, mae, pearson });
+  }
   const statRows = (value: (line: MetaStatsLine) => number | null | undefined): Row[] =>
     stats.flatMap((line) => {
       const v = value(line);
@@ -102,6 +124,7 @@ export function summarizeRun(runDir: string): RunSummary {
     runDir,
     lastStep,
     validation,
+    heldOutCalibration,
     trainAccuracy: beforeAfter(statRows((line) => line.accuracy)),
     reward: beforeAfter(pick('critic/score/mean')),
     passRateMae: beforeAfter(maeRows.length > 0 ? maeRows : pick('masa/pass_rate_mae')),
@@ -123,10 +146,17 @@ export function formatRunSummary(summary: RunSummary, options: { uiCommand: stri
     lines.push(`  ${label.padEnd(24)} ${show(value.before)} → ${show(value.after)}   (${value.beforeSteps} → ${value.afterSteps})`);
   };
   for (const set of summary.validation) pair(`accuracy (${set.name.replace(/\/reward\/mean@\d+$/, '')})`, set, pct);
+  for (const set of summary.heldOutCalibration) {
+    const parts: string[] = [];
+    if (set.mae !== null) parts.push(`MAE ${f(set.mae.before, 2)} → ${f(set.mae.after, 2)} (pass counts of 8)`);
+    if (set.pearson !== null) parts.push(`correlation ${f(set.pearson.before, 2)} → ${f(set.pearson.after, 2)}`);
+    const steps = set.mae ?? set.pearson;
+    lines.push(`  held-out calibration (validation, ${set.name}): ${parts.join(', ')}${steps === null ? '' : `   (${steps.beforeSteps} → ${steps.afterSteps})`}`);
+  }
   pair('accuracy (training)', summary.trainAccuracy, pct);
   pair('reward', summary.reward, (n) => f(n, 3));
-  pair('pass-rate MAE (meta)', summary.passRateMae, (n) => f(n, 3));
-  pair('pass-rate correlation', summary.passRatePearson, (n) => f(n, 2));
+  pair('meta MAE (train batch)', summary.passRateMae, (n) => f(n, 3));
+  pair('meta r (train batch)', summary.passRatePearson, (n) => f(n, 2));
   pair('meta parse rate', summary.metaParseRate, pct);
   if (summary.tokensSaved > 0 || summary.solutionTokens > 0) {
     const share = summary.tokensSaved + summary.solutionTokens === 0 ? 0 : summary.tokensSaved / (summary.tokensSaved + summary.solutionTokens);
