@@ -4,12 +4,21 @@ import { MasaError, type Problem } from '@masa-rl/core';
 
 let sequence = 0;
 
+export interface WriteFileAtomicOptions {
+  /**
+   * The end of the failure message: what the user can do instead.
+   * @default 'or pass another --output'
+   */
+  alternative?: string;
+}
+
 /**
  * Writes a file atomically: the data goes to a temporary file beside the
  * target, which is then renamed over it, so a reader never sees half a file.
  * Missing parent folders are created. Failures throw `FILE_WRITE_FAILED`.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
+  const { alternative = 'or pass another --output' } = options;
   sequence += 1;
   const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${sequence}`);
   try {
@@ -18,7 +27,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(temp, path);
   } catch (error: unknown) {
     await rm(temp, { force: true }).catch(() => undefined);
-    throw new MasaError('FILE_WRITE_FAILED', `could not write ${path} (${String(error)}): check that its folder is writable and the disk has space, or pass another --output`, {
+    throw new MasaError('FILE_WRITE_FAILED', `could not write ${path} (${String(error)}): check that its folder is writable and the disk has space, ${alternative}`, {
       cause: error,
       details: { path },
     });

@@ -27,6 +27,7 @@ export type { ConvertedRows, FieldMapping } from './rows-to-problems.js';
 export { prepareDataset, convertTable, assertNoIssues } from './prepare.js';
 export type { ConversionResult, PrepareDatasetOptions, PreparedDataset, SourceLayout } from './prepare.js';
 export { writeFileAtomic, writeProblemsJsonl, problemsToJsonl } from './atomic-write.js';
+export type { WriteFileAtomicOptions } from './atomic-write.js';
 export { DATASET_PRESETS, getPreset } from './presets.js';
 export type { DatasetPreset, PresetName } from './presets.js';
 export { loadGpqaCsv, gpqaOptionOrder, GPQA_COLUMNS, GPQA_PARITY_ORDER } from './gpqa.js';

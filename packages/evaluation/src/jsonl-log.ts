@@ -3,9 +3,8 @@
  * reading, a torn last line (a write cut short by a kill or a power loss) is reported so the caller
  * can truncate it. A bad line with good lines after it is real corruption and is refused.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { MasaError } from '@masa-rl/core';
+import { writeFileAtomic as writeDatasetFileAtomic } from '@masa-rl/datasets';
 
 /** The readable part of a JSONL log. */
 export interface JsonlLog {
@@ -54,21 +53,7 @@ export function parseJsonlLog(bytes: Uint8Array, file: string, fix: string): Jso
   return { records, validBytes, torn: badLine !== undefined };
 }
 
-let sequence = 0;
-
 /** Writes a file atomically (a temporary file beside it, then a rename); failures throw `FILE_WRITE_FAILED`. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  sequence += 1;
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${sequence}`);
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(temp, data);
-    await rename(temp, path);
-  } catch (error: unknown) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw new MasaError('FILE_WRITE_FAILED', `could not write ${path} (${String(error)}): check that the folder is writable and the disk has space, or pass another --out`, {
-      cause: error,
-      details: { path },
-    });
-  }
+export function writeFileAtomic(path: string, data: string): Promise<void> {
+  return writeDatasetFileAtomic(path, data, { alternative: 'or pass another --out' });
 }
