@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { MasaError } from '@masa-rl/core';
 import { describe, expect, it } from 'vitest';
 import { createDataCommand } from './data.js';
+import { expectMasaError } from '../test-support/expect-masa-error.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'masa-cli-data-'));
 
@@ -23,14 +24,8 @@ async function run(args: string[], extra: { fetch?: typeof fetch; env?: Record<s
   return { out, err };
 }
 
-async function failure(args: string[], extra: { fetch?: typeof fetch } = {}): Promise<MasaError> {
-  try {
-    await run(args, extra);
-  } catch (error: unknown) {
-    if (MasaError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a MasaError');
+function failure(args: string[], extra: { fetch?: typeof fetch } = {}): Promise<MasaError> {
+  return expectMasaError(run(args, extra));
 }
 
 describe('masa data list', () => {

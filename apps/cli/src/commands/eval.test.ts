@@ -10,6 +10,7 @@ import { createRandomModel } from '@masa-rl/model';
 import { createScriptedEngine, type ScriptedEngine } from '@masa-rl/rollout/test';
 import { describe, expect, it } from 'vitest';
 import { createEvalCommand, type EvalCommandOptions } from './eval.js';
+import { expectMasaError } from '../test-support/expect-masa-error.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const sample = join(root, 'packages', 'scoring', 'examples', 'math500-sample.responses.jsonl');
@@ -31,14 +32,8 @@ async function run(args: string[], internal: EvalCommandOptions['_internal'] = {
   return { out, err };
 }
 
-async function failure(args: string[], internal: EvalCommandOptions['_internal'] = {}): Promise<MasaError> {
-  try {
-    await run(args, internal);
-  } catch (error: unknown) {
-    if (MasaError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a MasaError');
+function failure(args: string[], internal: EvalCommandOptions['_internal'] = {}): Promise<MasaError> {
+  return expectMasaError(run(args, internal));
 }
 
 function readScores(dir: string): SampleScore[] {

