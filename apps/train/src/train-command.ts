@@ -51,6 +51,19 @@ export interface SignalSource {
   off(signal: 'SIGINT' | 'SIGTERM', handler: () => void): unknown;
 }
 
+/** Resolves at the next SIGINT or SIGTERM (the dashboard keeps serving until then). */
+export function waitForStopSignal(signals: SignalSource): Promise<void> {
+  return new Promise<void>((resolveWait) => {
+    const done = (): void => {
+      signals.off('SIGINT', done);
+      signals.off('SIGTERM', done);
+      resolveWait();
+    };
+    signals.on('SIGINT', done);
+    signals.on('SIGTERM', done);
+  });
+}
+
 export interface TrainCommandIo {
   /** @default process.stdout */
   stdout?: TextOutput;
@@ -235,15 +248,7 @@ export async function runTrainCommand(flags: TrainCommandFlags, io: TrainCommand
     const keep = io._internal?.keepDashboard ?? isTTY;
     if (keep) {
       stderr.write(`dashboard still serving at ${dashboard.url}; press Ctrl-C to exit\n`);
-      await new Promise<void>((resolveWait) => {
-        const done = (): void => {
-          signals.off('SIGINT', done);
-          signals.off('SIGTERM', done);
-          resolveWait();
-        };
-        signals.on('SIGINT', done);
-        signals.on('SIGTERM', done);
-      });
+      await waitForStopSignal(signals);
     }
     await closeDashboard();
   }

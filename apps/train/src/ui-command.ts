@@ -4,7 +4,7 @@
  */
 import { startDashboard, type Dashboard } from './dashboard/server.js';
 import type { TextOutput } from './progress.js';
-import type { SignalSource } from './train-command.js';
+import { waitForStopSignal, type SignalSource } from './train-command.js';
 
 export interface UiCommandFlags {
   /** @default 8765 */
@@ -27,14 +27,6 @@ export async function runUiCommand(runDirs: readonly string[], flags: UiCommandF
   const dashboard = await startDashboard({ runDirs, ...(flags.port === undefined ? {} : { port: flags.port }) });
   stderr.write(`dashboard: ${dashboard.url} (${runDirs.length} run${runDirs.length === 1 ? '' : 's'}); press Ctrl-C to stop\n`);
   io._internal?.onDashboard?.(dashboard);
-  await new Promise<void>((resolveWait) => {
-    const done = (): void => {
-      signals.off('SIGINT', done);
-      signals.off('SIGTERM', done);
-      resolveWait();
-    };
-    signals.on('SIGINT', done);
-    signals.on('SIGTERM', done);
-  });
+  await waitForStopSignal(signals);
   await dashboard.close();
 }
