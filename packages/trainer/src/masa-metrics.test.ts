@@ -333,6 +333,37 @@ describe('computeMasaStepMetrics edge cases', () => {
     expect(Object.values(metrics).every(Number.isFinite)).toBe(true);
   });
 
+  it('scores the cutoff masa-efficient would have applied in shadow mode, apart for correct and incorrect rollouts', () => {
+    const lengths = (a: number, b: number) => [a, b].map((length) => parseMetaPrediction(`{"math_notion": ["q"], "pass_rate": 4, "solution_length": ${length}}`));
+    const rollout = (tokens: number, correct: boolean) => ({ tokens, correct, finishReason: 'stop' as const });
+    const metrics = computeMasaStepMetrics({
+      questions: [
+        // l̂ = 10, l_LC 1.5 → budget 15: cut 20 (5 over, correct), 31 (16 over, incorrect); 15 is not over.
+        { parsed: lengths(8, 12), gated: false, solution: [rollout(20, true), rollout(15, true), rollout(31, false), rollout(9, false)] },
+        // l̂ = 40 → budget min(64, 60) = 60: nothing is over.
+        { parsed: lengths(40, 40), gated: false, solution: [rollout(59, false), rollout(60, true)] },
+        // No valid prediction → budget Lr = 64.
+        { parsed: [parseMetaPrediction('no json')], gated: false, solution: [rollout(64, false)] },
+      ],
+      gatingMode: 'shadow',
+      gate,
+      rolloutsPerQuestion: 4,
+      maxResponseTokens: 64,
+      metaTokens: 0,
+      cutoffFactor: 1.5,
+    });
+    expect(metrics).toMatchObject({
+      'cutoff/shadow/rollouts_correct': 3,
+      'cutoff/shadow/rollouts_incorrect': 4,
+      'cutoff/shadow/cut_correct': 1,
+      'cutoff/shadow/cut_incorrect': 1,
+      'cutoff/shadow/tokens_correct': 5,
+      'cutoff/shadow/tokens_incorrect': 16,
+    });
+    const live = computeMasaStepMetrics({ questions: [], gatingMode: 'live', gate, rolloutsPerQuestion: 4, maxResponseTokens: 64, metaTokens: 0 });
+    expect(Object.keys(live).some((key) => key.startsWith('cutoff/shadow'))).toBe(false);
+  });
+
   it('gives finite numbers and no undefined fields for an empty step', () => {
     const metrics = computeMasaStepMetrics({ questions: [], gatingMode: 'shadow', gate, rolloutsPerQuestion: 4, maxResponseTokens: 64, metaTokens: 0 });
     expect(metrics).toMatchObject({ 'gating/questions': 0, 'gating/fraction': 0, 'tokens/rollout': 0, 'tokens/saved': 0 });

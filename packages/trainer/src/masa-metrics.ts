@@ -11,6 +11,7 @@
  */
 import type { FinishReason } from '@masa-rl/core';
 import {
+  computeCutoffBudget,
   decidePredictiveGate,
   gatingQuality,
   passRateCalibration,
@@ -74,6 +75,13 @@ export interface ComputeMasaStepMetricsOptions {
   gatedBudgets?: readonly number[];
   /** Pass-rate scale of the predictions. @default 8 */
   passRateScale?: number;
+  /**
+   * l_LC. In `shadow` mode every rollout ran to its end, so the cutoff a
+   * `masa-efficient` run would have applied is scored exactly: `cutoff/shadow/*`
+   * counts the rollouts longer than their question's budget and the tokens
+   * beyond it, apart for correct and incorrect rollouts. @default 2
+   */
+  cutoffFactor?: number;
 }
 
 const meanOf = (values: readonly number[]): number | null => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
@@ -91,7 +99,7 @@ export function hasZeroVariance(rollouts: readonly MetricsRollout[] | undefined)
  * the package README). Pure: same input, same numbers.
  */
 export function computeMasaStepMetrics(options: ComputeMasaStepMetricsOptions): Record<string, number> {
-  const { questions, gatingMode, gate, rolloutsPerQuestion, maxResponseTokens, metaTokens, gatedBudgets = [], passRateScale = 8 } = options;
+  const { questions, gatingMode, gate, rolloutsPerQuestion, maxResponseTokens, metaTokens, gatedBudgets = [], passRateScale = 8, cutoffFactor = 2 } = options;
   const metrics: Record<string, number> = {};
   const put = (key: string, value: number | null): void => {
     if (value !== null && Number.isFinite(value)) metrics[key] = value;
@@ -183,5 +191,26 @@ export function computeMasaStepMetrics(options: ComputeMasaStepMetricsOptions): 
   metrics['tokens/saved_by_cutoff'] = savings.cutoffTokensSavedUpperBound;
   metrics['tokens/saved'] = savings.gatingTokensSaved + savings.cutoffTokensSavedUpperBound;
   metrics['tokens/cutoff_rollouts'] = savings.cutoffCount;
+
+  // ---- shadow cutoff: what l_LC would have cut from rollouts that ran to their end ----
+  if (gatingMode === 'shadow') {
+    const shadow = { correct: { rollouts: 0, cut: 0, tokens: 0 }, incorrect: { rollouts: 0, cut: 0, tokens: 0 } };
+    for (const question of solved) {
+      const budget = computeCutoffBudget({ predictions: question.parsed, maxNewTokens: maxResponseTokens, lengthFactor: cutoffFactor }).maxNewTokens;
+      for (const rollout of question.solution ?? []) {
+        const bucket = rollout.correct ? shadow.correct : shadow.incorrect;
+        bucket.rollouts += 1;
+        if (rollout.tokens > budget) {
+          bucket.cut += 1;
+          bucket.tokens += rollout.tokens - budget;
+        }
+      }
+    }
+    for (const outcome of ['correct', 'incorrect'] as const) {
+      metrics[`cutoff/shadow/rollouts_${outcome}`] = shadow[outcome].rollouts;
+      metrics[`cutoff/shadow/cut_${outcome}`] = shadow[outcome].cut;
+      metrics[`cutoff/shadow/tokens_${outcome}`] = shadow[outcome].tokens;
+    }
+  }
   return metrics;
 }

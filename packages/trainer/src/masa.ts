@@ -468,6 +468,7 @@ export function createMasaAlgorithm(input: { config: TrainerConfig; masa?: MasaO
         maxResponseTokens: maxResponse,
         metaTokens,
         gatedBudgets: allQuestions.filter((question) => question.gated?.gate === true).map((question) => question.budget ?? maxResponse),
+        cutoffFactor: settings.cutoff_factor,
       }),
     );
     for (const [phase, ms] of Object.entries(timing)) metrics[`timing_s/${phase}`] = ms / 1000;
