@@ -44,7 +44,7 @@ function integer(flag: string) {
   };
 }
 
-const pct = (value: number): string => `${(100 * value).toFixed(1)}%`;
+const pct = (value: number | null): string => (value === null ? 'n/a' : `${(100 * value).toFixed(1)}%`);
 
 function describeEvent(event: TinyRecipeEvent): string | undefined {
   switch (event.type) {
@@ -65,7 +65,7 @@ function describeEvent(event: TinyRecipeEvent): string | undefined {
       const e = event.evaluation;
       return (
         `accuracy ${pct(e.accuracy)} (greedy ${pct(e.greedyAccuracy)}), mixed ${pct(e.mixedFraction)}, pass counts ${e.passCountHistogram.join('/')}, ` +
-        `meta parse ${pct(e.meta.parseRate)}, pass-rate MAE ${e.meta.passRateMae?.toFixed(2) ?? 'n/a'}, r ${e.meta.passRateCorrelation?.toFixed(2) ?? 'n/a'}`
+        `meta parse ${pct(e.meta?.parseRate ?? null)}, pass-rate MAE ${e.meta?.passRateMae?.toFixed(2) ?? 'n/a'}, r ${e.meta?.passRateCorrelation?.toFixed(2) ?? 'n/a'}`
       );
     }
     case 'checkpoint-saved':

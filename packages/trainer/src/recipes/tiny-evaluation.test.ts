@@ -50,14 +50,14 @@ it('counts accuracy, the pass-count histogram, mixed problems and meta calibrati
   expect(result.mixedFraction).toBeCloseTo(1 / 3, 12);
   expect(result.accuracyByOperations).toEqual([0.5, 3 / 8, null, null]);
   expect(result.meanCorrectLength).toBeCloseTo((8 * 'The answer is \\boxed{5}.'.length + 3 * 'The answer is \\boxed{80}.'.length) / 11, 12);
-  expect(result.meta.parseRate).toBeCloseTo(2 / 3, 12);
-  expect(result.meta.passRateMae).toBeCloseTo(1, 12); // |6 − 8| and |3 − 3|
-  expect(result.meta.passRateCorrelation).toBeCloseTo(1, 12); // two points on a rising line
+  expect(result.meta?.parseRate).toBeCloseTo(2 / 3, 12);
+  expect(result.meta?.passRateMae).toBeCloseTo(1, 12); // |6 − 8| and |3 − 3|
+  expect(result.meta?.passRateCorrelation).toBeCloseTo(1, 12); // two points on a rising line
   const heuristic = problems.map((p) => arithMetaTarget(parseArithProblem(p.question)).passRate);
-  expect(result.meta.heuristicMae).toBeCloseTo((Math.abs((heuristic[0] as number) - 8) + Math.abs((heuristic[1] as number) - 3) + (heuristic[2] as number)) / 3, 12);
-  expect(result.meta.constantMae).toBeCloseTo(8 / 3, 12); // median 3: |8 − 3| + 0 + |0 − 3|
-  expect(result.meta.meanReward).toBeGreaterThan(0);
-  expect(result.meta.meanReward).toBeLessThanOrEqual(1);
+  expect(result.meta?.heuristicMae).toBeCloseTo((Math.abs((heuristic[0] as number) - 8) + Math.abs((heuristic[1] as number) - 3) + (heuristic[2] as number)) / 3, 12);
+  expect(result.meta?.constantMae).toBeCloseTo(8 / 3, 12); // median 3: |8 − 3| + 0 + |0 − 3|
+  expect(result.meta?.meanReward).toBeGreaterThan(0);
+  expect(result.meta?.meanReward).toBeLessThanOrEqual(1);
 
   // Requests: chat-templated prompts, 8 samples at T = 1, greedy = top-k 1, budgets within the 320-token context.
   const requests = engine.calls[0]?.requests ?? [];
@@ -70,4 +70,21 @@ it('counts accuracy, the pass-count histogram, mixed problems and meta calibrati
   expect(tokenizer.decode(requests.find((r) => r.id === 'a:meta')?.promptTokenIds ?? [])).toBe(
     '<|im_start|>user\nMeta: Compute 2 + 3.\n<|im_end|>\n<|im_start|>assistant\n',
   );
+});
+
+it('with accuracyOnly asks only for the sampled solutions and reports no greedy or meta numbers', async () => {
+  const engine = createScriptedEngine({
+    tokenize: (text) => tokenizer.encode(text),
+    detokenize: (ids) => tokenizer.decode(ids),
+    respond: ({ promptText, sampleIndex }) => {
+      const problem = problems.find((p) => promptText.includes(p.question)) as Problem;
+      return `The answer is \\boxed{${sampleIndex % 2 === 0 ? problem.answer : '1'}}.`;
+    },
+  });
+  const result = await evaluateTinyModel({ engine, tokenizer, problems, samples: 4, stopTokenIds: [CHAR_TOKEN_IDS.imEnd], accuracyOnly: true });
+  expect(engine.calls[0]?.requests.map((r) => r.id)).toEqual(['a:sampled', 'b:sampled', 'c:sampled']);
+  expect(result.accuracy).toBeCloseTo(0.5, 12); // samples 0 and 2 of 4 right, every problem
+  expect(result.passCountHistogram).toEqual([0, 0, 3, 0, 0]);
+  expect(result.greedyAccuracy).toBeNull();
+  expect(result.meta).toBeNull();
 });

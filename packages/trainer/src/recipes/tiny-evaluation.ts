@@ -29,6 +29,11 @@ export interface EvaluateTinyModelOptions {
   stopTokenIds: readonly number[];
   /** Seed of the sampling (each request mixes in its problem id). @default 0 */
   seed?: number;
+  /**
+   * Sample only (no greedy solution, no meta prediction): `greedyAccuracy` and
+   * `meta` are `null`. For frequent accuracy checks during a run. @default false
+   */
+  accuracyOnly?: boolean;
   signal?: AbortSignal;
 }
 
@@ -39,8 +44,8 @@ export interface TinyEvaluation {
   temperature: number;
   /** Mean correctness over every sample. */
   accuracy: number;
-  /** Correctness of one greedy solution per problem. */
-  greedyAccuracy: number;
+  /** Correctness of one greedy solution per problem (`null` with `accuracyOnly`). */
+  greedyAccuracy: number | null;
   /** Problems by number of correct samples, index 0..samples. */
   passCountHistogram: number[];
   /** Share of problems with some but not all samples correct. */
@@ -49,6 +54,7 @@ export interface TinyEvaluation {
   accuracyByOperations: Array<number | null>;
   /** Mean length in tokens (with EOS) of correct samples. */
   meanCorrectLength: number | null;
+  /** `null` with `accuracyOnly`. */
   meta: {
     /** Share of greedy meta predictions that parse with an integer pass_rate. */
     parseRate: number;
@@ -62,7 +68,7 @@ export interface TinyEvaluation {
     constantMae: number;
     /** Mean MASA meta reward (MASA-SPEC §6.3, default mode) of the greedy predictions. */
     meanReward: number;
-  };
+  } | null;
   /** Generated tokens and wall time. */
   generatedTokens: number;
   ms: number;
@@ -89,6 +95,7 @@ export async function evaluateTinyModel(options: EvaluateTinyModelOptions): Prom
     metaMaxNewTokens = 160,
     stopTokenIds,
     seed = 0,
+    accuracyOnly = false,
     signal,
   } = options;
   const started = performance.now();
@@ -108,6 +115,7 @@ export async function evaluateTinyModel(options: EvaluateTinyModelOptions): Prom
     const metaPrompt = tokenizer.encodeChat(tinyMetaMessages(problem.question));
     const budget = contextTokens - solutionPrompt.length;
     requests.push(request(`${problem.id}:sampled`, solutionPrompt, samples, false, budget));
+    if (accuracyOnly) continue;
     requests.push(request(`${problem.id}:greedy`, solutionPrompt, 1, true, budget));
     requests.push(request(`${problem.id}:meta`, metaPrompt, 1, true, Math.min(metaMaxNewTokens, contextTokens - metaPrompt.length)));
   }
@@ -148,6 +156,7 @@ export async function evaluateTinyModel(options: EvaluateTinyModelOptions): Prom
     const parsedProblem = parseArithProblem(problem.question);
     byOperations[parsedProblem.k - 1]?.push(correct / samples);
     heuristicErrors.push(Math.abs(arithMetaTarget(parsedProblem).passRate - correct));
+    if (accuracyOnly) continue;
     const [greedy] = samplesOf(`${problem.id}:greedy`, 1);
     generatedTokens += greedy?.tokenIds.length ?? 0;
     if (greedy !== undefined && gradeArithResponse(greedy.text, problem.answer)) greedyCorrect += 1;
@@ -170,19 +179,21 @@ export async function evaluateTinyModel(options: EvaluateTinyModelOptions): Prom
     samples,
     temperature,
     accuracy: count === 0 ? 0 : correctTotal / (count * samples),
-    greedyAccuracy: count === 0 ? 0 : greedyCorrect / count,
+    greedyAccuracy: accuracyOnly ? null : count === 0 ? 0 : greedyCorrect / count,
     passCountHistogram: histogram,
     mixedFraction: count === 0 ? 0 : (count - (histogram[0] as number) - (histogram[samples] as number)) / count,
     accuracyByOperations: byOperations.map((values) => mean(values)),
     meanCorrectLength: mean(correctLengths),
-    meta: {
-      parseRate: count === 0 ? 0 : parsedCount / count,
-      passRateMae: mean(predicted.map((value, i) => Math.abs(value - (truthOfPredicted[i] as number)))),
-      passRateCorrelation: pearsonCorrelation(predicted, truthOfPredicted),
-      heuristicMae: mean(heuristicErrors) ?? 0,
-      constantMae: mean(truths.map((truth) => Math.abs(truth - median))) ?? 0,
-      meanReward: mean(rewards) ?? 0,
-    },
+    meta: accuracyOnly
+      ? null
+      : {
+          parseRate: count === 0 ? 0 : parsedCount / count,
+          passRateMae: mean(predicted.map((value, i) => Math.abs(value - (truthOfPredicted[i] as number)))),
+          passRateCorrelation: pearsonCorrelation(predicted, truthOfPredicted),
+          heuristicMae: mean(heuristicErrors) ?? 0,
+          constantMae: mean(truths.map((truth) => Math.abs(truth - median))) ?? 0,
+          meanReward: mean(rewards) ?? 0,
+        },
     generatedTokens,
     ms: performance.now() - started,
   };

@@ -2,7 +2,7 @@
 import { CHAR_VOCAB_SIZE } from './char-tokenizer.js';
 import type { TinyRecipeResult } from './tiny.js';
 
-const pct = (value: number): string => `${(100 * value).toFixed(1)}%`;
+const pct = (value: number | null): string => (value === null ? 'n/a' : `${(100 * value).toFixed(1)}%`);
 const num = (value: number | null, digits = 2): string => (value === null ? 'n/a' : value.toFixed(digits));
 
 /** Renders `RECIPE.md` for a finished run. */
@@ -52,11 +52,11 @@ export function renderRecipeMarkdown(result: TinyRecipeResult): string {
       `| problems with mixed outcomes | ${pct(e.mixedFraction)} |`,
       `| accuracy by operations k = 1/2/3/4 | ${e.accuracyByOperations.map((value) => (value === null ? 'n/a' : pct(value))).join(' / ')} |`,
       `| mean length of correct samples (tokens) | ${num(e.meanCorrectLength, 1)} |`,
-      `| meta JSON parse rate | ${pct(e.meta.parseRate)} |`,
-      `| meta pass-rate MAE (predicted vs measured pass count) | ${num(e.meta.passRateMae)} |`,
-      `| correlation of predicted and measured pass counts | ${num(e.meta.passRateCorrelation)} |`,
-      `| MAE of the heuristic SFT target / of a constant (median) | ${num(e.meta.heuristicMae)} / ${num(e.meta.constantMae)} |`,
-      `| mean MASA meta reward of the greedy predictions | ${num(e.meta.meanReward, 3)} |`,
+      `| meta JSON parse rate | ${pct(e.meta?.parseRate ?? null)} |`,
+      `| meta pass-rate MAE (predicted vs measured pass count) | ${num(e.meta?.passRateMae ?? null)} |`,
+      `| correlation of predicted and measured pass counts | ${num(e.meta?.passRateCorrelation ?? null)} |`,
+      `| MAE of the heuristic SFT target / of a constant (median) | ${num(e.meta?.heuristicMae ?? null)} / ${num(e.meta?.constantMae ?? null)} |`,
+      `| mean MASA meta reward of the greedy predictions | ${num(e.meta?.meanReward ?? null, 3)} |`,
       '',
       `Evaluation: ${e.generatedTokens.toLocaleString('en-US')} generated tokens in ${(e.ms / 1000).toFixed(1)} s.`,
       '',
