@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { createDataCommand } from './commands/data.js';
 import { createDoctorCommand } from './commands/doctor.js';
 import { createEvalCommand } from './commands/eval.js';
+import { createExperimentCommand } from './commands/experiment.js';
 import { createExportCommand } from './commands/export.js';
 import { createGradeCommand } from './commands/grade.js';
 import { createScoreCommand } from './commands/score.js';
@@ -28,6 +29,7 @@ export function createProgram(): Command {
   program.addCommand(createUiCommand());
   program.addCommand(createSftCommand());
   program.addCommand(createServeCommand());
+  program.addCommand(createExperimentCommand());
   program.addCommand(createDoctorCommand());
   return program;
 }

@@ -12,6 +12,8 @@ export { computeMetaStats, META_STATS_FILE } from './meta-stats.js';
 export type { ComputeMetaStatsOptions, ExampleMeta, ExampleSolution, MetaStatsLine, StepExample } from './meta-stats.js';
 export { createObservedAlgorithmFactory } from './observed-algorithm.js';
 export type { ObservedAlgorithmOptions, StopCheckpoint } from './observed-algorithm.js';
+export { createOrtPolicy, findRepoRoot, readStopTokenIds, resolveModelDir } from './ort-policy.js';
+export type { CreateOrtPolicyOptions, OrtPolicy } from './ort-policy.js';
 export { createSimulatedPolicy, simulatedPassProbability } from './simulated-policy.js';
 export type { SimulatedPolicy, SimulatedPolicyOptions } from './simulated-policy.js';
 export { createTrainPromptBuilder, createTrainReward, isBundledDatasetName, loadTrainData } from './train-data.js';

@@ -80,7 +80,7 @@ function summary(result: TinyRecipeResult, cwd: string): string {
   const lines = [`trained ${t.steps} steps in ${(t.ms / 60_000).toFixed(1)} min (${t.stepsPerSecond.toFixed(2)} steps/s), final loss ${t.lossEma.toFixed(4)}`];
   if (result.evaluation !== null) {
     const e = result.evaluation;
-    lines.push(`accuracy ${pct(e.accuracy)} at T=${e.temperature}, ${pct(e.mixedFraction)} mixed, meta parse ${pct(e.meta.parseRate)}`);
+    lines.push(`accuracy ${pct(e.accuracy)} at T=${e.temperature}, ${pct(e.mixedFraction)} mixed, meta parse ${pct(e.meta?.parseRate ?? null)}`);
   }
   if (result.outDir !== null) lines.push(`checkpoint: ${relative(cwd, result.outDir) || '.'} (see RECIPE.md there)`);
   else lines.push(`weights sha256 ${result.weightsSha256} (nothing written)`);

@@ -1,0 +1,13 @@
+export { ABLATION_DEFAULTS, ABLATION_KEYS, checkBudget, METHODS, PAPER_CLAIMS_BUDGETS, planPaperClaims } from './paper-claims/plan.js';
+export type { AblationKey, MethodName, PaperClaimsBudget, RlMethodName, RunSpec } from './paper-claims/plan.js';
+export { EVAL_SEED, evaluateBase, evaluatePoint, runOne, SFT_CONTROL } from './paper-claims/run.js';
+export type { EvalPoint, RunContext, RunResult, StepLog } from './paper-claims/run.js';
+export { analyzePaperClaims, meanSd, PAPER_GATING, PAPER_SPEEDUP } from './paper-claims/analyze.js';
+export type { AblationRow, Claim, CurvePoint, CutoffSummary, GatingSummary, MethodSummary, PaperClaimsAnalysis, PaperClaimsLog, ReachSummary, Verdict } from './paper-claims/analyze.js';
+export { figureSpecs, methodLabel, renderSvg } from './paper-claims/figures.js';
+export { renderPaperClaimsReport } from './paper-claims/report.js';
+export type { ReportInput } from './paper-claims/report.js';
+export { runPaperClaims } from './paper-claims/experiment.js';
+export type { PaperClaimsOutcome, RunPaperClaimsOptions } from './paper-claims/experiment.js';
+export { bootstrapSpeedup, firstReach, mean, pairedDifference, precisionRecall, quantile, sampleSd, speedup } from './paper-claims/stats.js';
+export type { Interval } from './paper-claims/stats.js';
