@@ -49,7 +49,11 @@ function accuracyCurveSpec(analysis: PaperClaimsAnalysis, x: 'minutes' | 'tokens
     width: 520,
     height: 300,
     layer: [
-      { data: { values: rows }, mark: { type: 'area', opacity: 0.15 }, encoding: { x: xEncoding, y: { field: 'low', type: 'quantitative', scale: yScale }, y2: { field: 'high' }, color } },
+      {
+        data: { values: rows },
+        mark: { type: 'area', opacity: 0.15 },
+        encoding: { x: xEncoding, y: { field: 'low', type: 'quantitative', scale: yScale }, y2: { field: 'high' }, color: { ...color, legend: null } },
+      },
       {
         data: { values: rows },
         mark: { type: 'line', point: true },
@@ -77,14 +81,14 @@ function calibrationSpec(analysis: PaperClaimsAnalysis): Spec {
     ...BASE,
     title: { text: 'Pass-rate calibration before and after training', subtitle: 'MAE of the greedy meta prediction against the measured pass count of 8; the fixed heuristic shows how much the truth drifted' },
     data: { values: rows },
-    width: 520,
+    width: 680,
     height: 260,
     mark: 'bar',
     encoding: {
       x: { field: 'when', type: 'nominal', title: null, sort: null, axis: { labelAngle: 0 } },
       xOffset: { field: 'predictor' },
       y: { field: 'mae', type: 'quantitative', title: 'pass-count MAE (of 8)' },
-      color: { field: 'predictor', type: 'nominal', title: null, scale: { range: ['#e45756', '#bab0ac'] } },
+      color: { field: 'predictor', type: 'nominal', title: null, scale: { domain: ['model', 'fixed heuristic'], range: ['#e45756', '#bab0ac'] } },
     },
   };
 }
@@ -97,9 +101,10 @@ function gatingSpec(analysis: PaperClaimsAnalysis): Spec {
       if (value !== null) rows.push({ source, metric: metric === 'f1' ? 'F1' : metric, value });
     }
   };
-  add('paper (MASA v2)', PAPER_GATING);
-  if (analysis.gating.shadow !== null) add('MASA, shadow (all questions solved)', analysis.gating.shadow);
-  if (analysis.gating.live !== null) add('MASA-efficient (precision on audited questions)', { precision: analysis.gating.live.precision, recall: null, f1: null });
+  const sources = ['paper (MASA v2)', 'MASA, shadow (all questions solved)', 'MASA-efficient (precision on audited questions)'] as const;
+  add(sources[0], PAPER_GATING);
+  if (analysis.gating.shadow !== null) add(sources[1], analysis.gating.shadow);
+  if (analysis.gating.live !== null) add(sources[2], { precision: analysis.gating.live.precision, recall: null, f1: null });
   return {
     ...BASE,
     title: { text: 'Predictive gating: precision, recall, F1', subtitle: 'positive = a question whose rollouts all agree (all right or all wrong); steps after calibration' },
@@ -109,9 +114,9 @@ function gatingSpec(analysis: PaperClaimsAnalysis): Spec {
     mark: 'bar',
     encoding: {
       x: { field: 'metric', type: 'nominal', title: null, sort: ['precision', 'recall', 'F1'], axis: { labelAngle: 0 } },
-      xOffset: { field: 'source' },
+      xOffset: { field: 'source', sort: [...sources] },
       y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, 1] } },
-      color: { field: 'source', type: 'nominal', title: null, scale: { range: ['#bab0ac', '#e45756', '#f58518'] } },
+      color: { field: 'source', type: 'nominal', title: null, scale: { domain: [...sources], range: ['#bab0ac', '#e45756', '#f58518'] }, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 400 } },
     },
   };
 }
