@@ -8,8 +8,10 @@ import { Command } from 'commander';
 const EXPERIMENTS = ['paper-claims'] as const;
 
 export interface ExperimentCommandOptions {
-  stdout?: NodeJS.WritableStream;
-  stderr?: NodeJS.WritableStream;
+  /** The verdicts and the report's path. @default process.stdout */
+  stdout?: { write(text: string): unknown };
+  /** Progress lines. @default process.stderr */
+  stderr?: { write(text: string): unknown };
   cwd?: string;
   /** Test seams. */
   _internal?: { signal?: AbortSignal; repoRoot?: string; run?: typeof runPaperClaims };
