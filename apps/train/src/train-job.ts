@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { MasaError, type RolloutEngine } from '@masa-rl/core';
 import { resolveConfig, trainIter, writeFileAtomic, type PolicyBackend, type RequestDefaults, type TrainEvent, type TrainerConfig } from '@masa-rl/trainer';
 import { computeMetaStats, META_STATS_FILE, type MetaStatsLine } from './meta-stats.js';
-import { createObservedAlgorithmFactory, type StopCheckpoint } from './observed-algorithm.js';
+import { createObservedAlgorithmFactory } from './observed-algorithm.js';
 import { createOrtPolicy } from './ort-policy.js';
 import { createSimulatedPolicy } from './simulated-policy.js';
 import { createTrainPromptBuilder, createTrainReward, loadTrainData, type TrainData } from './train-data.js';
@@ -40,6 +40,14 @@ export interface StepSummary {
   gatedFraction: number | null;
   tokensSaved: number;
   solutionTokens: number;
+}
+
+/** The checkpoint a graceful stop left. */
+export interface StopCheckpoint {
+  step: number;
+  path: string;
+  /** `false` when the step had already been saved (`save_freq`). */
+  saved: boolean;
 }
 
 /** A MasaError (or any failure) as plain data. */
@@ -121,15 +129,8 @@ export async function runTrainJob(job: TrainJob, options: RunTrainJobOptions): P
     const { engine, backend } = policy;
     const pending = new Map<number, MetaStatsLine>();
     const metaStatsPath = join(job.runDir, META_STATS_FILE);
-    let stopCheckpoint: StopCheckpoint | undefined;
     const algorithmFactory = createObservedAlgorithmFactory({
-      runDir: job.runDir,
-      stopRequested,
       onCollected: (step, collected) => pending.set(step, computeMetaStats({ step, collected, config })),
-      onStopCheckpoint: (checkpoint) => {
-        stopCheckpoint = checkpoint;
-        emit({ type: 'stop-checkpoint', checkpoint });
-      },
     });
     const iterator = trainIter({
       config,
@@ -142,9 +143,12 @@ export async function runTrainJob(job: TrainJob, options: RunTrainJobOptions): P
       ...(policy.requestDefaults === undefined ? {} : { requestDefaults: policy.requestDefaults }),
       runDir: job.runDir,
       algorithmFactory,
+      stopRequested,
       ...(signal === undefined ? {} : { signal }),
     });
     let lastStep = 0;
+    // The newest checkpoint, and whether the trainer wrote it after the step ended (a stop) rather than on schedule.
+    let lastCheckpoint: StopCheckpoint | undefined;
     try {
       for (let result = await iterator.next(); result.done !== true; result = await iterator.next()) {
         const event = result.value;
@@ -161,12 +165,20 @@ export async function runTrainJob(job: TrainJob, options: RunTrainJobOptions): P
             emit({ type: 'step-summary', summary: summarize(line, event.metrics) });
           }
         }
+        if (event.type === 'checkpoint-saved') lastCheckpoint = { step: event.step, path: event.path, saved: event.step === lastStep };
         emit({ type: 'event', event });
-        if (event.type === 'run-end') emit({ type: 'done', step: event.step, reason: event.reason });
+        if (event.type === 'run-end') {
+          if (event.reason !== 'stopped') emit({ type: 'done', step: event.step, reason: event.reason });
+          else {
+            const checkpoint = lastCheckpoint?.step === event.step ? lastCheckpoint : undefined;
+            if (checkpoint !== undefined) emit({ type: 'stop-checkpoint', checkpoint });
+            emit({ type: 'stopped', step: event.step, checkpoint: checkpoint?.path ?? null });
+          }
+        }
       }
     } catch (error: unknown) {
       if (MasaError.isInstance(error) && error.code === 'ABORTED') {
-        emit({ type: 'stopped', step: stopCheckpoint?.step ?? lastStep, checkpoint: stopCheckpoint?.path ?? null });
+        emit({ type: 'stopped', step: lastStep, checkpoint: null });
         return;
       }
       throw error;

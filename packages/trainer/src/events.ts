@@ -75,8 +75,11 @@ export type TrainEvent =
       type: 'run-end';
       /** Last completed step. */
       step: number;
-      /** `completed`: all steps done; `data-exhausted`: the epochs ran out first (DAPO can consume several batches per step). */
-      reason: 'completed' | 'data-exhausted';
+      /**
+       * `completed`: all steps done; `data-exhausted`: the epochs ran out first (DAPO can consume several batches per step);
+       * `stopped`: `stopRequested` said so at a step boundary (the last finished step is checkpointed).
+       */
+      reason: 'completed' | 'data-exhausted' | 'stopped';
       ms: number;
     };
 

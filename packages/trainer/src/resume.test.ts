@@ -136,3 +136,46 @@ describe('kill and resume', () => {
     expect((await verifyCheckpoint(join(dir, 'checkpoints', 'step-2'))).ok).toBe(false);
   });
 });
+
+describe('graceful stop (stopRequested)', () => {
+  const config = makeConfig(['trainer.total_training_steps=5', 'trainer.total_epochs=3', 'trainer.save_freq=2']);
+
+  /** Runs with a stop requested at the given poll (polls happen once before each step), then resumes to the end. */
+  async function stopAndResume(stopAtPoll: number) {
+    const dir = runDir();
+    const harness = setup({ config, runDir: dir, train });
+    let polls = 0;
+    const events: TrainEvent[] = [];
+    const iterator = trainIter({ ...harness.options, stopRequested: () => ++polls >= stopAtPoll });
+    let result = await iterator.next();
+    for (; !result.done; result = await iterator.next()) events.push(result.value);
+    const resumed = await runUntil(config, dir);
+    return { dir, events, result: result.value, resumed };
+  }
+
+  it('checkpoints the last finished step, ends with reason stopped, and resumes bit-identical to a run that never stopped', async () => {
+    const referenceDir = runDir();
+    const reference = await runUntil(config, referenceDir);
+    const expected = await finalState(referenceDir, reference.backend);
+
+    // Poll 4 comes before step 4: steps 1–3 run, step 3 (not on save_freq's schedule) is saved by the stop.
+    const { dir, events, result, resumed } = await stopAndResume(4);
+    expect(result).toMatchObject({ step: 3, reason: 'stopped' });
+    expect(events.slice(-3).map((event) => event.type)).toEqual(['step-end', 'checkpoint-saved', 'run-end']);
+    expect(events.at(-2)).toMatchObject({ type: 'checkpoint-saved', step: 3 });
+    expect(events.at(-1)).toMatchObject({ type: 'run-end', step: 3, reason: 'stopped' });
+    expect(resumed.events[0]).toMatchObject({ type: 'run-start', startStep: 3 });
+    expect(await finalState(dir, resumed.backend)).toEqual(expected);
+  });
+
+  it('does not save a step twice, and has nothing to save before step 1', async () => {
+    // Poll 3 comes before step 3: step 2 was saved on schedule (save_freq 2).
+    const onSchedule = await stopAndResume(3);
+    expect(onSchedule.result).toMatchObject({ step: 2, reason: 'stopped' });
+    expect(onSchedule.events.filter((event) => event.type === 'checkpoint-saved').map((event) => (event as { step: number }).step)).toEqual([2]);
+    const first = await stopAndResume(1);
+    expect(first.result).toMatchObject({ step: 0, reason: 'stopped' });
+    expect(first.events.some((event) => event.type === 'checkpoint-saved')).toBe(false);
+    expect(first.resumed.events[0]).toMatchObject({ type: 'run-start', startStep: 0 });
+  });
+});

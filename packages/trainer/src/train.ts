@@ -65,6 +65,13 @@ export interface TrainOptions {
   runDir?: string;
   /** Stops the run at the next step boundary (and aborts generation in flight) with `ABORTED`. */
   signal?: AbortSignal;
+  /**
+   * Polled once before every step: `true` ends the run gracefully there. The
+   * last finished step is checkpointed (unless `save_freq` already did), so
+   * resuming continues bit-identical to a run that never stopped; the run
+   * ends with reason `stopped`. @default never
+   */
+  stopRequested?: () => boolean;
   /** Millisecond clock for phase timings. @default performance.now */
   now?: () => number;
   /** Hooks of the MASA algorithms (meta prompt builder, target tokenizer for behaviour cloning). @default {} */
@@ -76,7 +83,7 @@ export interface TrainOptions {
 export interface TrainResult {
   /** Last completed step. */
   step: number;
-  reason: 'completed' | 'data-exhausted';
+  reason: 'completed' | 'data-exhausted' | 'stopped';
   /** Metrics of the last step (or of the pre-training validation). */
   lastMetrics: StepMetrics | undefined;
   warnings: Array<{ step: number; code: string; message: string }>;
@@ -170,6 +177,7 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
     buildPrompt = defaultPromptBuilder,
     requestDefaults = {},
     signal,
+    stopRequested = () => false,
     now = () => performance.now(),
     masa = {},
     algorithmFactory = createAlgorithm,
@@ -360,7 +368,13 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
   // ---- steps ----
   let step = startStep;
   let reason: TrainResult['reason'] = 'completed';
+  let lastSavedStep = checkpoint === undefined ? 0 : startStep;
   while (step < totalSteps) {
+    if (stopRequested()) {
+      if (step > lastSavedStep) yield await saveStepCheckpoint(step);
+      reason = 'stopped';
+      break;
+    }
     if (signal?.aborted === true) {
       throw new MasaError('ABORTED', `training aborted before step ${step + 1}; run again with trainer.resume_mode=auto to continue from the last checkpoint`, {
         details: { step },
@@ -501,32 +515,7 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
     runFolder.appendMetrics(metrics);
     lastMetrics = metrics;
 
-    if (trainerConfig.save_freq > 0 && (step % trainerConfig.save_freq === 0 || isLast)) {
-      const saveStarted = now();
-      const state: TrainerState = {
-        format: 'masa-rl-trainer-state',
-        version: 1,
-        step,
-        algorithm: algorithm.name,
-        loader: loader.getState(),
-        rng: { trainer: rng.getState() },
-        data: { name: train.name, size: train.problems.length, fingerprint: dataFingerprint(train) },
-        algorithmState: algorithm.getState?.() ?? null,
-      };
-      const files: Record<string, CheckpointBlob> = {
-        [TRAINER_STATE_FILE]: { json: state },
-        [CONFIG_FILE]: configText,
-      };
-      for (const [name, bytes] of Object.entries(await backend.getState())) files[`${BACKEND_PREFIX}${name}`] = bytes;
-      const saved = await saveCheckpoint({
-        checkpointsDir: runFolder.checkpointsDir,
-        step,
-        files,
-        write: (dir) => backend.saveWeights(join(dir, WEIGHTS_DIR)),
-        keepLast: trainerConfig.max_actor_ckpt_to_keep,
-      });
-      yield { type: 'checkpoint-saved', step, path: saved.path, removed: saved.removed, ms: now() - saveStarted };
-    }
+    if (trainerConfig.save_freq > 0 && (step % trainerConfig.save_freq === 0 || isLast)) yield await saveStepCheckpoint(step);
     yield { type: 'step-end', step, metrics };
     if (isLast && step < totalSteps) {
       reason = 'data-exhausted';
@@ -535,6 +524,35 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
   }
   yield { type: 'run-end', step, reason, ms: now() - runStarted };
   return { step, reason, lastMetrics, warnings };
+
+  /** Checkpoints the state after `step` (the end of a step: loader, generator and weights are exactly there). */
+  async function saveStepCheckpoint(step: number): Promise<TrainEvent> {
+    const saveStarted = now();
+    const state: TrainerState = {
+      format: 'masa-rl-trainer-state',
+      version: 1,
+      step,
+      algorithm: algorithm.name,
+      loader: loader.getState(),
+      rng: { trainer: rng.getState() },
+      data: { name: train.name, size: train.problems.length, fingerprint: dataFingerprint(train) },
+      algorithmState: algorithm.getState?.() ?? null,
+    };
+    const files: Record<string, CheckpointBlob> = {
+      [TRAINER_STATE_FILE]: { json: state },
+      [CONFIG_FILE]: configText,
+    };
+    for (const [name, bytes] of Object.entries(await backend.getState())) files[`${BACKEND_PREFIX}${name}`] = bytes;
+    const saved = await saveCheckpoint({
+      checkpointsDir: runFolder.checkpointsDir,
+      step,
+      files,
+      write: (dir) => backend.saveWeights(join(dir, WEIGHTS_DIR)),
+      keepLast: trainerConfig.max_actor_ckpt_to_keep,
+    });
+    lastSavedStep = step;
+    return { type: 'checkpoint-saved', step, path: saved.path, removed: saved.removed, ms: now() - saveStarted };
+  }
 }
 
 async function* forward<T>(generator: AsyncGenerator<TrainEvent, T>, note: (event: TrainEvent) => TrainEvent): AsyncGenerator<TrainEvent, T> {
