@@ -26,7 +26,7 @@ export { rowsToProblems, verlRowsToProblems, isVerlRow, getField, withLetterLabe
 export type { ConvertedRows, FieldMapping } from './rows-to-problems.js';
 export { prepareDataset, convertTable, assertNoIssues } from './prepare.js';
 export type { ConversionResult, PrepareDatasetOptions, PreparedDataset, SourceLayout } from './prepare.js';
-export { writeFileAtomic, writeProblemsJsonl, problemsToJsonl } from './atomic-write.js';
+export { syncDirectory, writeFileAtomic, writeFileSynced, writeProblemsJsonl, problemsToJsonl } from './atomic-write.js';
 export type { WriteFileAtomicOptions } from './atomic-write.js';
 export { DATASET_PRESETS, getPreset } from './presets.js';
 export type { DatasetPreset, PresetName } from './presets.js';

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MasaError, type GradeVerdict, type Problem, type SampleScore } from '@masa-rl/core';
-import { loadDataset, type LoadedDataset } from '@masa-rl/datasets';
+import { loadDataset, writeFileAtomic, type LoadedDataset } from '@masa-rl/datasets';
 import {
   checkResultsFolder,
   createEvaluationEngine,
@@ -30,6 +30,7 @@ import {
   type GradingMode,
   type ScoredProblem,
 } from '@masa-rl/scoring';
+import { compactCount, findRepoRoot, formatDuration } from '@masa-rl/train-app';
 import { Command, Option } from 'commander';
 
 /** Where the command writes and what it reads from its surroundings (test seams). */
@@ -100,21 +101,6 @@ interface ScoreFlags {
   datasetsDir?: string;
 }
 
-/** Writes a file atomically (temp file beside it, then rename). */
-async function writeAtomic(path: string, data: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(temp, data);
-    await rename(temp, path);
-  } catch (error: unknown) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw new MasaError('FILE_WRITE_FAILED', `could not write ${path} (${String(error)}): check the folder is writable or pass another --out`, {
-      cause: error,
-      details: { path },
-    });
-  }
-}
 
 function positiveInteger(flag: string) {
   return (value: string): number => {
@@ -186,6 +172,9 @@ export function parseResponses(text: string, file: string, problems: ReadonlyMap
   if (byId.size === 0) throw new MasaError('DATASET_INVALID', `${file} holds no responses: add lines like {"id": ${sampleIds.split(',')[0] ?? '"…"'}, "response": "…"}`);
   return byId;
 }
+
+/** Results files of `eval score`, written atomically. */
+const writeAtomic = (path: string, data: string): Promise<void> => writeFileAtomic(path, data, { alternative: 'or pass another --out' });
 
 async function scoreAction(options: EvalCommandOptions, flags: ScoreFlags): Promise<void> {
   const out = (text: string): void => void (options.stdout ?? process.stdout).write(text);
@@ -300,33 +289,8 @@ function numberFlag(flag: string, check: (value: number) => boolean, what: strin
   };
 }
 
-/** The folder holding pnpm-workspace.yaml at or above `from`. */
-function findRepoRoot(from: string): string | undefined {
-  let current = resolve(from);
-  for (;;) {
-    if (existsSync(join(current, 'pnpm-workspace.yaml'))) return current;
-    const parent = dirname(current);
-    if (parent === current) return undefined;
-    current = parent;
-  }
-}
 
-/** Seconds → `1h02m`, `3m05s`, `12s`. */
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '–';
-  const whole = Math.round(seconds);
-  if (whole >= 3600) return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
-  if (whole >= 60) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
-  return `${whole}s`;
-}
 
-/** 1234 → `1.2k`. */
-function compact(value: number): string {
-  if (!Number.isFinite(value)) return '–';
-  if (value >= 1e6) return `${(value / 1e6).toFixed(1)}M`;
-  if (value >= 1e3) return `${(value / 1e3).toFixed(1)}k`;
-  return value.toFixed(0);
-}
 
 /** Quotes an argument for a shell when it needs it. */
 function shellQuote(arg: string): string {
@@ -387,7 +351,7 @@ async function createEvalRenderer(mode: RenderMode, stdout: { write(text: string
     const parts: string[] = [dataset];
     if (runSamples > 0) parts.push(`acc ${((100 * runCorrect) / runSamples).toFixed(1)}%`);
     const seconds = elapsedMs / 1000;
-    if (seconds > 0 && runTokens > 0) parts.push(`${compact(runTokens / seconds)} tok/s`);
+    if (seconds > 0 && runTokens > 0) parts.push(`${compactCount(runTokens / seconds)} tok/s`);
     const runDone = done - startedDone;
     parts.push(`ETA ${runDone > 0 ? formatDuration((seconds / runDone) * (total - done)) : '–'}`);
     return parts.join(' · ');
@@ -631,7 +595,7 @@ async function runAction(options: EvalCommandOptions, flags: RunFlags): Promise<
     stdout.write(renderEvaluationMarkdown(result.summary, config));
     const seconds = result.elapsedMs / 1000;
     note(
-      `${result.runProblems} problems in ${formatDuration(seconds)}${result.runTokens > 0 && seconds > 0 ? ` (${compact(result.runTokens / seconds)} tok/s)` : ''}; ` +
+      `${result.runProblems} problems in ${formatDuration(seconds)}${result.runTokens > 0 && seconds > 0 ? ` (${compactCount(result.runTokens / seconds)} tok/s)` : ''}; ` +
         `wrote ${shown(result.outDir)}/{config.json, responses.jsonl, scores.jsonl, summary.md, summary.json}`,
     );
   }
