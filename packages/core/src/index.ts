@@ -21,3 +21,19 @@ export type {
   RolloutResult,
   RolloutSample,
 } from './rollout.js';
+export { KL_LOSS_TYPES } from './policy-backend.js';
+export type {
+  BackendState,
+  CrossEntropyLossSpec,
+  ForwardBackwardResult,
+  KlLossType,
+  LogprobBatch,
+  LossSpec,
+  OptimStepOptions,
+  OptimStepResult,
+  PolicyBackend,
+  PolicyLossSpec,
+  PolicySequence,
+  TrainBatch,
+  TrainSequence,
+} from './policy-backend.js';

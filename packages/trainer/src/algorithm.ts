@@ -10,7 +10,7 @@ import { computeGroupStats } from '@masa-rl/grpo-loss';
 import type { AlgorithmName, TrainerConfig } from './config-schema.js';
 import type { DataLoader } from './data-loader.js';
 import type { TrainEvent } from './events.js';
-import type { PolicyBackend } from './policy-backend.js';
+import type { PolicyBackend } from '@masa-rl/core';
 import type { RewardFunction } from './reward.js';
 import {
   generateGroups,

@@ -4,6 +4,7 @@
  * and are marked "masa-rl" below. Defaults are the paper / reference values of
  * MASA-SPEC §11 unless a comment says otherwise.
  */
+import { KL_LOSS_TYPES } from '@masa-rl/core';
 import * as z from 'zod';
 
 const positive = () => z.number().positive();
@@ -20,9 +21,9 @@ export type AlgorithmName = (typeof ALGORITHM_NAMES)[number];
 export const LOSS_AGG_MODES = ['token-mean', 'seq-mean-token-sum', 'seq-mean-token-mean', 'seq-mean-token-sum-norm'] as const;
 export type LossAggMode = (typeof LOSS_AGG_MODES)[number];
 
-/** verl `kl_loss_type` values. */
-export const KL_LOSS_TYPES = ['kl', 'k1', 'abs', 'mse', 'k2', 'low_var_kl', 'k3'] as const;
-export type KlLossType = (typeof KL_LOSS_TYPES)[number];
+/** verl `kl_loss_type` values (defined with the `PolicyBackend` interface in core). */
+export { KL_LOSS_TYPES };
+export type { KlLossType } from '@masa-rl/core';
 
 const dataSchema = z
   .strictObject({

@@ -48,7 +48,7 @@ export type {
   PolicySequence,
   TrainBatch,
   TrainSequence,
-} from './policy-backend.js';
+} from '@masa-rl/core';
 export { createBoxedMatchReward, createGraderReward, evaluateReward, lastBoxed } from './reward.js';
 export type { GraderRewardOptions, RewardFunction, RewardInput, RewardOutput, RewardValue } from './reward.js';
 export { defaultPromptBuilder } from './rollouts.js';

@@ -15,7 +15,7 @@ import type { TrainEvent } from './events.js';
 import { resolveConfig } from './config.js';
 import { GATING_AUDIT_UID_SUFFIX } from './masa.js';
 import { computeMasaStepMetrics } from './masa-metrics.js';
-import type { PolicyBackend } from './policy-backend.js';
+import type { PolicyBackend } from '@masa-rl/core';
 import { createBoxedMatchReward } from './reward.js';
 import { createFakeBackend } from './test/fake-backend.js';
 import { createScriptedEngine } from './test/scripted-engine.js';

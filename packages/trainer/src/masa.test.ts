@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { answerText, makeConfig, makeProblems, setup, tempRunDir, type Difficulty } from './__tests__/arith-task.js';
 import { createDataLoader } from './data-loader.js';
 import type { TrainEvent } from './events.js';
-import type { LossSpec, PolicyBackend, TrainBatch } from './policy-backend.js';
+import type { LossSpec, PolicyBackend, TrainBatch } from '@masa-rl/core';
 import { train, trainIter } from './train.js';
 
 const dirs: string[] = [];

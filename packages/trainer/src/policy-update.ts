@@ -9,7 +9,7 @@ import { MasaError, type Rng } from '@masa-rl/core';
 import { computeAdvantages } from '@masa-rl/grpo-loss';
 import { computeLossWeights, splitIntoChunks, splitMicroBatches } from './batching.js';
 import type { LossAggMode, TrainerConfig } from './config-schema.js';
-import type { LossSpec, PolicyBackend, PolicySequence, TrainSequence } from './policy-backend.js';
+import type { LossSpec, PolicyBackend, PolicySequence, TrainSequence } from '@masa-rl/core';
 
 /** A sequence going into the update, with its GRPO group. */
 export interface UpdateSequence extends PolicySequence {

@@ -75,7 +75,7 @@ describe('trainIter (grpo)', () => {
 
 import { MasaError } from '@masa-rl/core';
 import { findLatestCheckpoint, verifyCheckpoint } from './checkpoint.js';
-import type { PolicyBackend, TrainSequence } from './policy-backend.js';
+import type { PolicyBackend, TrainSequence } from '@masa-rl/core';
 import type { FakeBackend } from './test/fake-backend.js';
 
 interface Spy {

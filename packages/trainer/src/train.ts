@@ -19,7 +19,7 @@ import { dumpResolvedConfig } from './config.js';
 import { createDataLoader, type DataLoaderState } from './data-loader.js';
 import type { StepMetrics, TrainEvent } from './events.js';
 import { createLrScheduleFromConfig } from './lr-schedule.js';
-import type { PolicyBackend, TrainSequence } from './policy-backend.js';
+import type { PolicyBackend, TrainSequence } from '@masa-rl/core';
 import {
   computeLogprobs,
   computeSequenceAdvantages,

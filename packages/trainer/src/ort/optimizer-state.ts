@@ -5,7 +5,7 @@
  */
 import { MasaError } from '@masa-rl/core';
 import type { AdamWState } from '@masa-rl/onnx';
-import type { BackendState } from '../policy-backend.js';
+import type { BackendState } from '@masa-rl/core';
 
 /** AdamW settings fixed per optimiser instance. */
 export interface AdamWHyperparameters {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MasaError, createRng } from '@masa-rl/core';
 import { createModelRunner, type FloatArray } from '@masa-rl/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicyLossSpec, TrainSequence } from '../policy-backend.js';
+import type { PolicyLossSpec, TrainSequence } from '@masa-rl/core';
 import { createTinyModel } from './__tests__/tiny-model.js';
 import { createOrtPolicyBackend, type OrtPolicyBackend } from './ort-policy-backend.js';
 

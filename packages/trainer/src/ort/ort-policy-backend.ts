@@ -33,7 +33,7 @@ import type {
   PolicyLossSpec,
   TrainBatch,
   TrainSequence,
-} from '../policy-backend.js';
+} from '@masa-rl/core';
 import {
   CROSS_ENTROPY_INPUTS,
   TEMPERATURE_INPUT,

@@ -4,7 +4,7 @@
  * (its memory plans are reused) and a row's result never depends on the batch around it.
  */
 import { MasaError } from '@masa-rl/core';
-import type { PolicySequence } from '../policy-backend.js';
+import type { PolicySequence } from '@masa-rl/core';
 
 /** Right-padded token arrays of one micro-batch. */
 export interface PackedBatch {

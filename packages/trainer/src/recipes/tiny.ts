@@ -26,7 +26,7 @@ import {
 } from '@masa-rl/model';
 import { createOrtEngine } from '@masa-rl/rollout';
 import { writeFileAtomic } from '../atomic-file.js';
-import type { TrainSequence } from '../policy-backend.js';
+import type { TrainSequence } from '@masa-rl/core';
 import { createOrtPolicyBackend } from '../ort/ort-policy-backend.js';
 import { CHAR_TOKEN_IDS, CHAR_VOCAB_SIZE, writeCharTokenizer } from './char-tokenizer.js';
 import { evaluateTinyModel, type TinyEvaluation } from './tiny-evaluation.js';

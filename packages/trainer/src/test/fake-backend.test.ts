@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { LossSpec, TrainSequence } from '../policy-backend.js';
+import type { LossSpec, TrainSequence } from '@masa-rl/core';
 import { createFakeBackend } from './fake-backend.js';
 
 const policy: LossSpec = { kind: 'policy', temperature: 0.7, clipRatioLow: 0.2, clipRatioHigh: 0.28, clipRatioC: 10, entropyCoeff: 0, kl: { coef: 0.3, type: 'k2' } };

@@ -21,7 +21,7 @@ import type {
   OptimStepResult,
   PolicyBackend,
   TrainBatch,
-} from '../policy-backend.js';
+} from '@masa-rl/core';
 
 export interface FakeBackendOptions {
   /** Number of pseudo-weights P. @default 8 */

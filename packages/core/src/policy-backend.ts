@@ -1,11 +1,14 @@
 /**
  * The training side of a policy, Tinker-shaped: score sequences, accumulate
  * gradients of a loss, take an optimiser step, save and restore state. The
- * local ONNX Runtime backend implements it (on `@masa-rl/model`); a remote
- * trainer service can implement the same verbs. The loop in this package only
- * ever talks to this interface.
+ * local ONNX Runtime backend (`@masa-rl/trainer`, on `@masa-rl/model`)
+ * implements it; a remote trainer service can implement the same verbs. The
+ * training loop only ever talks to this interface.
  */
-import type { KlLossType } from './config-schema.js';
+
+/** verl's `kl_loss_type` values (KL estimators of the policy against the reference). */
+export const KL_LOSS_TYPES = ['kl', 'k1', 'abs', 'mse', 'k2', 'low_var_kl', 'k3'] as const;
+export type KlLossType = (typeof KL_LOSS_TYPES)[number];
 
 /** One sequence as the policy sees it: prompt tokens, then the sampled response tokens. */
 export interface PolicySequence {
