@@ -20,6 +20,7 @@ export type {
   RolloutRequest,
   RolloutResult,
   RolloutSample,
+  SampleDelta,
 } from './rollout.js';
 export { KL_LOSS_TYPES } from './policy-backend.js';
 export type {

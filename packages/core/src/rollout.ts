@@ -63,9 +63,27 @@ export type RolloutEvent =
   | { type: 'sequence-end'; requestId: string; sampleIndex: number; tokens: number; finishReason: FinishReason }
   | { type: 'generation-end'; tokens: number; ms: number };
 
+/** New tokens of one sample, as an engine streams them. Deltas of a sample concatenate to its final `tokenIds`, `logprobs` and `text`. */
+export interface SampleDelta {
+  requestId: string;
+  sampleIndex: number;
+  tokenIds: number[];
+  logprobs: number[];
+  /** Text that became final (held-back text that might start a stop string comes later, or never). */
+  textDelta: string;
+  /** Set on the sample's last delta. */
+  finishReason: FinishReason | null;
+}
+
 export interface GenerateOptions {
   signal?: AbortSignal;
   onEvent?: (event: RolloutEvent) => void;
+  /**
+   * Token streaming: engines that stream call it synchronously as tokens are
+   * sampled (keep it cheap); engines that do not never call it, and the
+   * caller takes the whole samples from `doGenerate`'s result.
+   */
+  onDelta?: (delta: SampleDelta) => void;
 }
 
 /**

@@ -9,7 +9,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MasaError, type RolloutEngine } from '@masa-rl/core';
 import { serializeError, type ChildMessage, type ParentMessage } from './child-protocol.js';
-import type { StreamingGenerateOptions } from './streaming.js';
+import type { GenerateOptions } from '@masa-rl/core';
 
 const send = (message: ChildMessage): void => {
   if (process.connected) process.send?.(message);
@@ -45,7 +45,7 @@ async function generate(message: Extract<ParentMessage, { type: 'generate' }>): 
   controllers.set(message.callId, controller);
   try {
     if (engine === undefined) throw new MasaError('INTERNAL', 'engine child: generate before init');
-    const options: StreamingGenerateOptions = { signal: controller.signal };
+    const options: GenerateOptions = { signal: controller.signal };
     if (message.wantEvents) options.onEvent = (event) => send({ type: 'event', callId: message.callId, event });
     if (message.wantDeltas) options.onDelta = (delta) => send({ type: 'delta', callId: message.callId, delta });
     const results = await engine.doGenerate(message.requests, options);

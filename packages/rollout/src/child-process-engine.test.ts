@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { MasaError, type RolloutEvent, type RolloutRequest } from '@masa-rl/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createChildProcessEngine, type ChildProcessEngine, type ChildProcessEngineOptions } from './child-process-engine.js';
-import type { SampleDelta, StreamingGenerateOptions } from './streaming.js';
+import type { GenerateOptions, SampleDelta } from '@masa-rl/core';
 import { createScriptedEngine } from './test/index.js';
 
 // The child runs the *built* package (dist/child-entry.js, and the fixture imports @masa-rl/rollout/test).
@@ -54,7 +54,7 @@ describe('createChildProcessEngine', () => {
     const local = createScriptedEngine({ respond: ({ sampleIndex, rng }) => `child s${sampleIndex}:${rng.int(0, 999)} ### rest` });
     const localEvents: RolloutEvent[] = [];
     const localDeltas: SampleDelta[] = [];
-    const localOptions: StreamingGenerateOptions = { onEvent: (event) => localEvents.push(event), onDelta: (delta) => localDeltas.push(delta) };
+    const localOptions: GenerateOptions = { onEvent: (event) => localEvents.push(event), onDelta: (delta) => localDeltas.push(delta) };
     const expected = await local.doGenerate(requests, localOptions);
     expect(results).toEqual(expected);
     expect(results[1]?.samples[0]?.finishReason).toBe('cutoff');

@@ -18,7 +18,6 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { MasaError, type GenerateOptions, type RolloutEngine, type RolloutRequest, type RolloutResult } from '@masa-rl/core';
 import { deserializeError, type ChildMessage, type ParentMessage } from './child-protocol.js';
-import type { StreamingGenerateOptions } from './streaming.js';
 
 export interface ChildProcessEngineOptions {
   /** Module that exports the engine factory: an absolute path (relative paths resolve against the working directory) or a package specifier. */
@@ -56,7 +55,7 @@ export interface ChildProcessEngine extends RolloutEngine {
 interface PendingCall {
   resolve: (results: RolloutResult[]) => void;
   reject: (error: unknown) => void;
-  options: StreamingGenerateOptions;
+  options: GenerateOptions;
   cleanup: () => void;
 }
 
@@ -220,7 +219,7 @@ export function createChildProcessEngine(config: ChildProcessEngineOptions): Chi
     outputTail: () => tail,
     ready: () => readyPromise,
     async doGenerate(requests: readonly RolloutRequest[], generateOptions: GenerateOptions = {}) {
-      const options = generateOptions as StreamingGenerateOptions;
+      const options = generateOptions as GenerateOptions;
       const { signal } = options;
       if (signal?.aborted === true) throw new MasaError('ABORTED', `${name}: generation aborted by the caller before it started`, { cause: signal.reason });
       if (dead !== undefined) throw dead;

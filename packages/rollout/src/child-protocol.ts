@@ -4,7 +4,7 @@
  * serialisation (typed arrays survive).
  */
 import { MasaError, type MasaErrorCode, MASA_ERROR_CODES, type RolloutEvent, type RolloutRequest, type RolloutResult } from '@masa-rl/core';
-import type { SampleDelta } from './streaming.js';
+import type { SampleDelta } from '@masa-rl/core';
 
 /** An error as it crosses the process boundary. */
 export interface SerializedError {

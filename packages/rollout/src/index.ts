@@ -6,7 +6,6 @@ export { validateRolloutRequest } from './request-validation.js';
 export type { ValidatedRequest } from './request-validation.js';
 export { createOpenAIEngine } from './openai-engine.js';
 export type { OpenAIEngineOptions } from './openai-engine.js';
-export type { SampleDelta, StreamingGenerateOptions } from './streaming.js';
 export { createServer } from './server.js';
 export type { CreateServerOptions, RolloutServer } from './server.js';
 export type { ServerTokenizer } from './openai-protocol.js';

@@ -4,7 +4,7 @@ import { createSession, createTensorValue, type Session, type TensorValue } from
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { letterTokenizer, tinyModel, type TinyModel } from './__tests__/tiny-model.js';
 import { createOrtEngine, type OrtEngine } from './ort-engine.js';
-import type { StreamingGenerateOptions } from './streaming.js';
+import type { GenerateOptions } from '@masa-rl/core';
 
 const model: TinyModel = tinyModel('ort-engine');
 const { config, weights } = model;
@@ -202,7 +202,7 @@ describe('ORT engine: scheduling and stop handling', () => {
     const b: RolloutRequest = { id: 'b', promptTokenIds: prompts[2] as number[], n: 1, seed: 2, maxNewTokens: 8 };
     const events: RolloutEvent[] = [];
     const deltas: number[][] = [[], []];
-    const streaming: StreamingGenerateOptions = { onEvent: (event) => events.push(event), onDelta: (delta) => deltas[delta.sampleIndex]?.push(...delta.tokenIds) };
+    const streaming: GenerateOptions = { onEvent: (event) => events.push(event), onDelta: (delta) => deltas[delta.sampleIndex]?.push(...delta.tokenIds) };
     const [first, second] = await Promise.all([
       created.doGenerate([a], streaming),
       created.doGenerate([b]),

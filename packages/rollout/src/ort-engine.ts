@@ -41,7 +41,6 @@ import { validateRolloutRequest } from './request-validation.js';
 import { CACHE_LENGTH, CACHE_START, buildDecodeGraph, buildPrefillGraph, newCacheName } from './rollout-graph.js';
 import { createSampleRng, createSampler, type ResolvedSamplingParams } from './sampling.js';
 import { createSequenceTracker, type SequenceTracker } from './sequence-tracker.js';
-import type { StreamingGenerateOptions } from './streaming.js';
 
 /** What the engine needs from a tokenizer (`@masa-rl/model`'s `Tokenizer` fits). */
 export interface OrtEngineTokenizer {
@@ -108,7 +107,7 @@ export interface OrtEngine extends RolloutEngine {
 }
 
 interface Call {
-  options: StreamingGenerateOptions;
+  options: GenerateOptions;
   results: RolloutResult[];
   remaining: number;
   totalTokens: number;
@@ -602,7 +601,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
       profile = emptyProfile();
     },
     async doGenerate(requests: readonly RolloutRequest[], generateOptions: GenerateOptions = {}) {
-      const callOptions = generateOptions as StreamingGenerateOptions;
+      const callOptions = generateOptions as GenerateOptions;
       const { signal } = callOptions;
       if (closed) throw new MasaError('ENGINE_FAILED', 'ort engine: closed; create a new engine');
       if (signal?.aborted === true) throw new MasaError('ABORTED', 'ort engine: generation aborted by the caller before it started', { cause: signal.reason });

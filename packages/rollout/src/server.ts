@@ -28,7 +28,7 @@ import {
   type ParsedOpenAIRequest,
   type ServerTokenizer,
 } from './openai-protocol.js';
-import type { SampleDelta, StreamingGenerateOptions } from './streaming.js';
+import type { GenerateOptions, SampleDelta } from '@masa-rl/core';
 
 export interface CreateServerOptions {
   /** The engine that samples; the server does not close it. */
@@ -129,7 +129,7 @@ export function createServer(options: CreateServerOptions): RolloutServer {
     };
     response.on('close', onClose);
     try {
-      const generateOptions: StreamingGenerateOptions = { signal: controller.signal, ...(onDelta === undefined ? {} : { onDelta }) };
+      const generateOptions: GenerateOptions = { signal: controller.signal, ...(onDelta === undefined ? {} : { onDelta }) };
       return await engine.doGenerate(parsed.requests, generateOptions);
     } catch (error: unknown) {
       if (controller.signal.aborted) return null; // the client left or the server closes: nobody to answer

@@ -19,7 +19,7 @@ import {
 import { validateRolloutRequest } from '../request-validation.js';
 import { createSampleRng } from '../sampling.js';
 import { createSequenceTracker } from '../sequence-tracker.js';
-import type { StreamingGenerateOptions } from '../streaming.js';
+import type { GenerateOptions } from '@masa-rl/core';
 
 export interface ScriptedRespondInput {
   request: RolloutRequest;
@@ -96,7 +96,7 @@ export function createScriptedEngine(options: ScriptedEngineOptions): ScriptedEn
     async close() {
       closed = true;
     },
-    async doGenerate(requests, generateOptions: StreamingGenerateOptions = {}) {
+    async doGenerate(requests, generateOptions: GenerateOptions = {}) {
       const { signal, onEvent, onDelta } = generateOptions;
       checkAbort(signal);
       if (closed) throw new MasaError('ENGINE_FAILED', `${name}: the engine is closed`);
