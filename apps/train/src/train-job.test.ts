@@ -75,6 +75,17 @@ describe('runTrainJob (in-process, simulated policy)', () => {
     expect(messages.find((message) => message.type === 'stop-checkpoint')).toMatchObject({ checkpoint: { step: 1, saved: true } });
   });
 
+  it('a stop before the first step of a resumed run points at the checkpoint it resumed from', async () => {
+    const runDir = tempDir('resume-stop');
+    dirs.push(runDir);
+    let polls = 0;
+    await fakeRun({ runDir, stopRequested: () => ++polls > 3 }); // stops after step 3 (saved on schedule)
+    const messages = await fakeRun({ runDir, resume: true, stopRequested: () => true });
+    expect(messages.find((message) => message.type === 'stopped')).toMatchObject({ step: 3, checkpoint: join(runDir, 'checkpoints', 'step-3') });
+    expect(messages.find((message) => message.type === 'stop-checkpoint')).toMatchObject({ checkpoint: { step: 3, saved: false } });
+    expect(readdirSync(join(runDir, 'checkpoints')).sort()).toEqual(['step-3']);
+  });
+
   it('reports a data failure inside the job as a failed message', async () => {
     const runDir = tempDir('bad');
     dirs.push(runDir);

@@ -154,6 +154,8 @@ export async function runTrainJob(job: TrainJob, options: RunTrainJobOptions): P
         const event = result.value;
         if (event.type === 'run-start') {
           lastStep = event.startStep;
+          // A resumed run starts at a checkpoint: stopping before its first step leaves that one.
+          if (event.resumedFrom !== null) lastCheckpoint = { step: event.startStep, path: event.resumedFrom, saved: false };
           await rewriteMetaStats(job.runDir, event.startStep);
         }
         if (event.type === 'step-end') {
