@@ -59,7 +59,7 @@ export type { RolloutBranch, StepMetrics, TrainEvent, TrainEventType } from './e
 export { createAlgorithm, train, trainIter } from './train.js';
 export type { AlgorithmFactory, TrainOptions, TrainResult } from './train.js';
 export { createMasaAlgorithm, defaultMetaPromptBuilder, GATING_AUDIT_UID_SUFFIX, isMasaAlgorithm, META_UID_SUFFIX } from './masa.js';
-export { computeMasaStepMetrics, hasZeroVariance } from './masa-metrics.js';
+export { computeMasaStepMetrics, hasZeroVariance, SHADOW_CUTOFF_SWEEP } from './masa-metrics.js';
 export { computeValidationMetaMetrics, type ValidationMetaOptions, type ValidationMetaQuestion } from './val-meta.js';
 export type { ComputeMasaStepMetricsOptions, MetricsGateSettings, MetricsQuestion, MetricsRollout } from './masa-metrics.js';
 export type { MasaOptions, MetaPromptBuilder } from './masa.js';

@@ -360,6 +360,20 @@ describe('computeMasaStepMetrics edge cases', () => {
       'cutoff/shadow/tokens_correct': 5,
       'cutoff/shadow/tokens_incorrect': 16,
     });
+    // The sweep scores only factors below the configured 1.5. At l_LC 1 the budgets are 10, 40 and 64:
+    // correct 20 (10 over), 15 (5), 60 (20); incorrect 31 (21), 59 (19).
+    expect(metrics).toMatchObject({
+      'cutoff/shadow/l=1/cut_correct': 3,
+      'cutoff/shadow/l=1/tokens_correct': 35,
+      'cutoff/shadow/l=1/cut_incorrect': 2,
+      'cutoff/shadow/l=1/tokens_incorrect': 40,
+      // l_LC 1.25: budgets 13, 50, 64 → correct 20 (7), 15 (2), 60 (10); incorrect 31 (18), 59 (9).
+      'cutoff/shadow/l=1.25/cut_correct': 3,
+      'cutoff/shadow/l=1.25/tokens_correct': 19,
+      'cutoff/shadow/l=1.25/cut_incorrect': 2,
+      'cutoff/shadow/l=1.25/tokens_incorrect': 27,
+    });
+    expect(metrics['cutoff/shadow/l=1.5/cut_correct']).toBeUndefined();
     const live = computeMasaStepMetrics({ questions: [], gatingMode: 'live', gate, rolloutsPerQuestion: 4, maxResponseTokens: 64, metaTokens: 0 });
     expect(Object.keys(live).some((key) => key.startsWith('cutoff/shadow'))).toBe(false);
   });

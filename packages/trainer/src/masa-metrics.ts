@@ -84,6 +84,9 @@ export interface ComputeMasaStepMetricsOptions {
   cutoffFactor?: number;
 }
 
+/** Tighter l_LC values the shadow cutoff is also scored at (those below the configured factor). */
+export const SHADOW_CUTOFF_SWEEP: readonly number[] = Object.freeze([1, 1.25, 1.5]);
+
 const meanOf = (values: readonly number[]): number | null => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
 const sumOf = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 
@@ -194,22 +197,35 @@ export function computeMasaStepMetrics(options: ComputeMasaStepMetricsOptions): 
 
   // ---- shadow cutoff: what l_LC would have cut from rollouts that ran to their end ----
   if (gatingMode === 'shadow') {
-    const shadow = { correct: { rollouts: 0, cut: 0, tokens: 0 }, incorrect: { rollouts: 0, cut: 0, tokens: 0 } };
-    for (const question of solved) {
-      const budget = computeCutoffBudget({ predictions: question.parsed, maxNewTokens: maxResponseTokens, lengthFactor: cutoffFactor }).maxNewTokens;
-      for (const rollout of question.solution ?? []) {
-        const bucket = rollout.correct ? shadow.correct : shadow.incorrect;
-        bucket.rollouts += 1;
-        if (rollout.tokens > budget) {
-          bucket.cut += 1;
-          bucket.tokens += rollout.tokens - budget;
+    const shadowCutoff = (factor: number) => {
+      const shadow = { correct: { rollouts: 0, cut: 0, tokens: 0 }, incorrect: { rollouts: 0, cut: 0, tokens: 0 } };
+      for (const question of solved) {
+        const budget = computeCutoffBudget({ predictions: question.parsed, maxNewTokens: maxResponseTokens, lengthFactor: factor }).maxNewTokens;
+        for (const rollout of question.solution ?? []) {
+          const bucket = rollout.correct ? shadow.correct : shadow.incorrect;
+          bucket.rollouts += 1;
+          if (rollout.tokens > budget) {
+            bucket.cut += 1;
+            bucket.tokens += rollout.tokens - budget;
+          }
         }
       }
-    }
+      return shadow;
+    };
+    const configured = shadowCutoff(cutoffFactor);
     for (const outcome of ['correct', 'incorrect'] as const) {
-      metrics[`cutoff/shadow/rollouts_${outcome}`] = shadow[outcome].rollouts;
-      metrics[`cutoff/shadow/cut_${outcome}`] = shadow[outcome].cut;
-      metrics[`cutoff/shadow/tokens_${outcome}`] = shadow[outcome].tokens;
+      metrics[`cutoff/shadow/rollouts_${outcome}`] = configured[outcome].rollouts;
+      metrics[`cutoff/shadow/cut_${outcome}`] = configured[outcome].cut;
+      metrics[`cutoff/shadow/tokens_${outcome}`] = configured[outcome].tokens;
+    }
+    // The same at tighter factors, to see where a cutoff starts to bind and on which rollouts.
+    for (const factor of SHADOW_CUTOFF_SWEEP) {
+      if (factor >= cutoffFactor) continue;
+      const swept = shadowCutoff(factor);
+      for (const outcome of ['correct', 'incorrect'] as const) {
+        metrics[`cutoff/shadow/l=${factor}/cut_${outcome}`] = swept[outcome].cut;
+        metrics[`cutoff/shadow/l=${factor}/tokens_${outcome}`] = swept[outcome].tokens;
+      }
     }
   }
   return metrics;

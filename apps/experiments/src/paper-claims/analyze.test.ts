@@ -46,7 +46,13 @@ describe('analyzePaperClaims on a hand-made log', () => {
     expect(shadow).toMatchObject({ tp: 24, fp: 6, fn: 12, tn: 54, questions: 96, gated: 30 });
     expect(shadow?.precision).toBeCloseTo(0.8, 12);
     expect(shadow?.recall).toBeCloseTo(24 / 36, 12);
-    expect(analysis.cutoff.shadow).toEqual({ rolloutsCorrect: 360, rolloutsIncorrect: 408, cutCorrect: 6, cutIncorrect: 24, tokensCorrect: 60, tokensIncorrect: 540 });
+    const configured = { factor: 2, cutCorrect: 6, cutIncorrect: 24, tokensCorrect: 60, tokensIncorrect: 540 };
+    expect(analysis.cutoff.shadow).toEqual({
+      ...configured,
+      rolloutsCorrect: 360,
+      rolloutsIncorrect: 408,
+      sweep: [{ factor: 1.5, cutCorrect: 12, cutIncorrect: 48, tokensCorrect: 120, tokensIncorrect: 1200 }, configured],
+    });
   });
 
   it('lists each ablation next to the main run of its seed as the default', () => {
@@ -64,9 +70,25 @@ describe('analyzePaperClaims on a hand-made log', () => {
     expect(verdict('accuracy')).toBe('not resolved'); // the interval (−0.077, 0.177) spans 0
     expect(verdict('speedup')).toBe('does not hold'); // never reached in either seed
     expect(verdict('gating')).toBe('does not hold'); // precision 0.8 < 0.85
-    expect(verdict('cutoff')).toBe('holds'); // 90% of the tokens from incorrect rollouts, cut 5.9% vs 1.7%
+    expect(verdict('cutoff')).toBe('holds'); // at l_LC 2 (30 cut): 90% of the tokens from incorrect rollouts, cut 5.9% vs 1.7%
     // MAE MASA − GRPO: 1.5 − 1.8 and 1.4 − 1.6 → −0.25 ± 12.706 · 0.0707 / √2: spans 0.
     expect(verdict('alignment')).toBe('not resolved');
+  });
+
+  it('judges the cutoff at the loosest factor that cuts at least 10 rollouts when the configured one cuts fewer', () => {
+    const fewCuts: PaperClaimsLog = {
+      ...log,
+      runs: log.runs.map((r) =>
+        r.spec.method !== 'masa'
+          ? r
+          : { ...r, steps: r.steps.map((step) => ({ ...step, metrics: { ...step.metrics, 'cutoff/shadow/cut_correct': 0, 'cutoff/shadow/cut_incorrect': 1, 'cutoff/shadow/l=1.5/cut_correct': 6 } })) },
+      ),
+    };
+    const claim = analyzePaperClaims(fewCuts).claims.find((c) => c.id === 'cutoff');
+    // At l_LC 1.5: 36 correct cut of 360 (10%) vs 48 of 408 incorrect (11.8%); 1200 of 1320 tokens from incorrect.
+    expect(claim?.verdict).toBe('holds');
+    expect(claim?.evidence).toContain('judged at l_LC 1.5');
+    expect(claim?.evidence).toContain('90.9%');
   });
 
   it('calls a claim resolved only when the seeds agree', () => {

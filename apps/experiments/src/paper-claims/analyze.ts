@@ -67,13 +67,20 @@ export interface GatingSummary {
   gated: number;
 }
 
-export interface CutoffSummary {
-  rolloutsCorrect: number;
-  rolloutsIncorrect: number;
+export interface CutoffCounts {
+  /** l_LC. */
+  factor: number;
   cutCorrect: number;
   cutIncorrect: number;
   tokensCorrect: number;
   tokensIncorrect: number;
+}
+
+export interface CutoffSummary extends CutoffCounts {
+  rolloutsCorrect: number;
+  rolloutsIncorrect: number;
+  /** The same counts at every factor scored (the configured one and the tighter sweep), ascending. */
+  sweep: CutoffCounts[];
 }
 
 export interface AblationRow {
@@ -169,17 +176,27 @@ function summarizeGating(runs: readonly RunResult[], calibrationSteps: number): 
   return { ...counts, ...precisionRecall(counts), questions: total('gating/questions'), gated: total('gating/gated') };
 }
 
-function summarizeShadowCutoff(runs: readonly RunResult[], calibrationSteps: number): CutoffSummary | null {
+function summarizeShadowCutoff(runs: readonly RunResult[], calibrationSteps: number, factor: number): CutoffSummary | null {
   if (runs.length === 0) return null;
   const steps = runs.flatMap((run) => gatedSteps(run, calibrationSteps));
   const total = (key: string): number => sum(steps.map((step) => step.metrics[`cutoff/shadow/${key}`] ?? 0));
+  const counts = (prefix: string, at: number): CutoffCounts => ({
+    factor: at,
+    cutCorrect: total(`${prefix}cut_correct`),
+    cutIncorrect: total(`${prefix}cut_incorrect`),
+    tokensCorrect: total(`${prefix}tokens_correct`),
+    tokensIncorrect: total(`${prefix}tokens_incorrect`),
+  });
+  const swept = [...new Set(steps.flatMap((step) => Object.keys(step.metrics)).flatMap((key) => /^cutoff\/shadow\/l=([\d.]+)\//.exec(key)?.[1] ?? []))]
+    .map(Number)
+    .filter((at) => at < factor)
+    .sort((a, b) => a - b);
+  const configured = counts('', factor);
   return {
+    ...configured,
     rolloutsCorrect: total('rollouts_correct'),
     rolloutsIncorrect: total('rollouts_incorrect'),
-    cutCorrect: total('cut_correct'),
-    cutIncorrect: total('cut_incorrect'),
-    tokensCorrect: total('tokens_correct'),
-    tokensIncorrect: total('tokens_incorrect'),
+    sweep: [...swept.map((at) => counts(`l=${at}/`, at)), configured],
   };
 }
 
@@ -245,7 +262,7 @@ export function analyzePaperClaims(log: PaperClaimsLog): PaperClaimsAnalysis {
   };
   const liveSteps = runsOf('masa-efficient').flatMap((run) => gatedSteps(run, budget.calibrationSteps));
   const cutoff = {
-    shadow: summarizeShadowCutoff(runsOf('masa'), budget.calibrationSteps),
+    shadow: summarizeShadowCutoff(runsOf('masa'), budget.calibrationSteps, ABLATION_DEFAULTS.cutoff_factor),
     live:
       liveSteps.length === 0
         ? null
@@ -375,24 +392,27 @@ function judgeClaims(a: PaperClaimsAnalysis): Claim[] {
 
   const cut = a.cutoff.shadow;
   if (cut !== null) {
-    const tokens = cut.tokensCorrect + cut.tokensIncorrect;
-    const fromIncorrect = tokens === 0 ? null : cut.tokensIncorrect / tokens;
-    const rateCorrect = cut.rolloutsCorrect === 0 ? null : cut.cutCorrect / cut.rolloutsCorrect;
-    const rateIncorrect = cut.rolloutsIncorrect === 0 ? null : cut.cutIncorrect / cut.rolloutsIncorrect;
+    // Judged at the configured l_LC when it cuts enough rollouts to say anything, else at the loosest swept factor that does.
+    const judged = cut.cutCorrect + cut.cutIncorrect >= 10 ? cut : [...cut.sweep].reverse().find((counts) => counts.cutCorrect + counts.cutIncorrect >= 10);
+    const configuredCuts = cut.cutCorrect + cut.cutIncorrect;
     const shareIncorrect = cut.rolloutsCorrect + cut.rolloutsIncorrect === 0 ? null : cut.rolloutsIncorrect / (cut.rolloutsCorrect + cut.rolloutsIncorrect);
-    const verdict: Verdict =
-      fromIncorrect === null || rateCorrect === null || rateIncorrect === null || cut.cutCorrect + cut.cutIncorrect < 10
-        ? 'not resolved'
-        : fromIncorrect > 0.5 && rateIncorrect > rateCorrect
-          ? 'holds'
-          : 'does not hold';
+    let verdict: Verdict = 'not resolved';
+    let evidence = `MASA runs scored in shadow: at l_LC ${cut.factor} the cutoff would have cut ${configuredCuts} of ${(cut.rolloutsCorrect + cut.rolloutsIncorrect).toLocaleString('en-US')} rollouts`;
+    if (judged !== undefined) {
+      const tokens = judged.tokensCorrect + judged.tokensIncorrect;
+      const fromIncorrect = tokens === 0 ? null : judged.tokensIncorrect / tokens;
+      const rateCorrect = cut.rolloutsCorrect === 0 ? null : judged.cutCorrect / cut.rolloutsCorrect;
+      const rateIncorrect = cut.rolloutsIncorrect === 0 ? null : judged.cutIncorrect / cut.rolloutsIncorrect;
+      verdict = fromIncorrect === null || rateCorrect === null || rateIncorrect === null ? 'not resolved' : fromIncorrect > 0.5 && rateIncorrect > rateCorrect ? 'holds' : 'does not hold';
+      evidence +=
+        `${judged === cut ? '' : `; judged at l_LC ${judged.factor}, the loosest factor that cuts at least 10`}: it cuts ${pct(rateIncorrect)} of incorrect and ${pct(rateCorrect)} of correct rollouts, and ${pct(fromIncorrect)} of the ${tokens.toLocaleString('en-US')} tokens it saves ` +
+        `come from incorrect rollouts, which are ${pct(shareIncorrect)} of all rollouts`;
+    } else evidence += ', and no factor scored cuts 10';
     claims.push({
       id: 'cutoff',
       claim: 'The length cutoff saves tokens mostly on incorrect roll-outs.',
       verdict,
-      evidence:
-        `MASA runs scored in shadow: the cutoff would have cut ${pct(rateIncorrect)} of incorrect and ${pct(rateCorrect)} of correct rollouts; ${pct(fromIncorrect)} of the ${tokens.toLocaleString('en-US')} tokens it would save ` +
-        `come from incorrect rollouts, which are ${pct(shareIncorrect)} of all rollouts. Rule: holds when most saved tokens come from incorrect rollouts and incorrect rollouts are cut more often (at least 10 cut).`,
+      evidence: `${evidence}. Rule: holds when most saved tokens come from incorrect rollouts and incorrect rollouts are cut more often (at least 10 cut).`,
     });
   }
   return claims;

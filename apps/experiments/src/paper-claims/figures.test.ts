@@ -15,7 +15,7 @@ describe('figures', () => {
     );
     // The wall-clock curve plots the analysis' mean curves (minutes), the SFT control included.
     const layer = (specs['accuracy-vs-time.svg'] as { layer: Array<{ data: { values: Array<Record<string, unknown>> } }> }).layer;
-    const rows = layer[1]?.data.values ?? [];
+    const rows = layer[0]?.data.values ?? [];
     expect(rows.filter((row) => row['method'] === 'GRPO').map((row) => [row['x'], row['accuracy']])).toEqual(
       analysis.methods.find((m) => m.method === 'grpo')?.curve.map((p) => [p.trainSeconds / 60, p.accuracy]),
     );

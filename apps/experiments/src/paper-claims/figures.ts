@@ -48,17 +48,14 @@ function accuracyCurveSpec(analysis: PaperClaimsAnalysis, x: 'minutes' | 'tokens
     title: { text: title, subtitle: `mean of ${analysis.budget.seeds.length} seed(s); band: lowest to highest seed; dashed: GRPO's final accuracy` },
     width: 520,
     height: 300,
+    // The lines come first so that the merged legend draws line symbols (not the faint band's); the band is translucent on top.
     layer: [
-      {
-        data: { values: rows },
-        mark: { type: 'area', opacity: 0.15 },
-        encoding: { x: xEncoding, y: { field: 'low', type: 'quantitative', scale: yScale }, y2: { field: 'high' }, color: { ...color, legend: null } },
-      },
       {
         data: { values: rows },
         mark: { type: 'line', point: true },
         encoding: { x: xEncoding, y: { field: 'accuracy', type: 'quantitative', title: 'held-out accuracy (T = 1)', axis: { format: '.0%' }, scale: yScale }, color },
       },
+      { data: { values: rows }, mark: { type: 'area', opacity: 0.15 }, encoding: { x: xEncoding, y: { field: 'low', type: 'quantitative', scale: yScale }, y2: { field: 'high' }, color } },
       { data: { values: [{ target: analysis.target }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#333' }, encoding: { y: { field: 'target', type: 'quantitative' } } },
     ],
   };
@@ -124,25 +121,30 @@ function gatingSpec(analysis: PaperClaimsAnalysis): Spec {
 function cutoffSpec(analysis: PaperClaimsAnalysis): Spec | null {
   const cut = analysis.cutoff.shadow;
   if (cut === null) return null;
-  const rows = [
-    { outcome: 'correct', measure: 'rollouts cut (% of their class)', value: cut.rolloutsCorrect === 0 ? 0 : cut.cutCorrect / cut.rolloutsCorrect },
-    { outcome: 'incorrect', measure: 'rollouts cut (% of their class)', value: cut.rolloutsIncorrect === 0 ? 0 : cut.cutIncorrect / cut.rolloutsIncorrect },
-    { outcome: 'correct', measure: 'share of the tokens cut', value: cut.tokensCorrect + cut.tokensIncorrect === 0 ? 0 : cut.tokensCorrect / (cut.tokensCorrect + cut.tokensIncorrect) },
-    { outcome: 'incorrect', measure: 'share of the tokens cut', value: cut.tokensCorrect + cut.tokensIncorrect === 0 ? 0 : cut.tokensIncorrect / (cut.tokensCorrect + cut.tokensIncorrect) },
-  ];
+  const rows = cut.sweep.flatMap((counts) => {
+    const factor = `l_LC ${counts.factor}`;
+    const tokens = counts.tokensCorrect + counts.tokensIncorrect;
+    return [
+      { factor, outcome: 'correct', measure: 'rollouts cut (% of their class)', value: cut.rolloutsCorrect === 0 ? 0 : counts.cutCorrect / cut.rolloutsCorrect },
+      { factor, outcome: 'incorrect', measure: 'rollouts cut (% of their class)', value: cut.rolloutsIncorrect === 0 ? 0 : counts.cutIncorrect / cut.rolloutsIncorrect },
+      { factor, outcome: 'correct', measure: 'share of the tokens cut', value: tokens === 0 ? 0 : counts.tokensCorrect / tokens },
+      { factor, outcome: 'incorrect', measure: 'share of the tokens cut', value: tokens === 0 ? 0 : counts.tokensIncorrect / tokens },
+    ];
+  });
   return {
     ...BASE,
-    title: { text: 'Length cutoff: which rollouts it would cut', subtitle: `MASA runs in shadow, budget ⌈l_LC × predicted length⌉, steps after calibration` },
+    title: { text: 'Length cutoff: which rollouts it would cut', subtitle: 'MASA runs in shadow (every rollout ran to its end), budget ⌈l_LC × mean predicted length⌉, steps after calibration' },
     data: { values: rows },
     facet: { column: { field: 'measure', type: 'nominal', title: null } },
     spec: {
-      width: 200,
+      width: 260,
       height: 220,
       mark: 'bar',
       encoding: {
-        x: { field: 'outcome', type: 'nominal', title: null, axis: { labelAngle: 0 } },
+        x: { field: 'factor', type: 'nominal', title: null, sort: null, axis: { labelAngle: 0 } },
+        xOffset: { field: 'outcome', sort: ['correct', 'incorrect'] },
         y: { field: 'value', type: 'quantitative', title: null, axis: { format: '.0%' } },
-        color: { field: 'outcome', type: 'nominal', title: null, scale: { domain: ['correct', 'incorrect'], range: ['#54a24b', '#e45756'] }, legend: null },
+        color: { field: 'outcome', type: 'nominal', title: null, scale: { domain: ['correct', 'incorrect'], range: ['#54a24b', '#e45756'] } },
       },
     },
     resolve: { scale: { y: 'independent' } },

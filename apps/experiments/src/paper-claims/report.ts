@@ -135,12 +135,14 @@ export function renderPaperClaimsReport(input: ReportInput): string {
   const cut = a.cutoff.shadow;
   if (cut !== null) {
     push(
-      `In MASA runs every rollout ran to its end; a rollout longer than its question's budget min(Lr, ⌈l_LC × mean predicted length⌉) is one MASA-efficient would have cut, and the tokens beyond the budget are what it would have saved.`,
+      `In MASA runs every rollout ran to its end (${int(cut.rolloutsCorrect)} correct, ${int(cut.rolloutsIncorrect)} incorrect after calibration). A rollout longer than its question's budget min(Lr, ⌈l_LC × mean predicted length⌉) is one MASA-efficient would have cut, and the tokens beyond the budget are what it would have saved; the configured l_LC is ${cut.factor}, the tighter factors show where the cutoff starts to bind.`,
       '',
-      '| rollouts | count | would be cut | share cut | tokens beyond the budget |',
-      '|---|---|---|---|---|',
-      `| correct | ${int(cut.rolloutsCorrect)} | ${int(cut.cutCorrect)} | ${pct(cut.rolloutsCorrect === 0 ? null : cut.cutCorrect / cut.rolloutsCorrect)} | ${int(cut.tokensCorrect)} |`,
-      `| incorrect | ${int(cut.rolloutsIncorrect)} | ${int(cut.cutIncorrect)} | ${pct(cut.rolloutsIncorrect === 0 ? null : cut.cutIncorrect / cut.rolloutsIncorrect)} | ${int(cut.tokensIncorrect)} |`,
+      '| l_LC | correct rollouts cut | incorrect rollouts cut | tokens cut from correct | from incorrect | share of cut tokens from incorrect |',
+      '|---|---|---|---|---|---|',
+      ...cut.sweep.map((c) => {
+        const tokens = c.tokensCorrect + c.tokensIncorrect;
+        return `| ${c.factor}${c.factor === cut.factor ? ' (configured)' : ''} | ${int(c.cutCorrect)} (${pct(cut.rolloutsCorrect === 0 ? null : c.cutCorrect / cut.rolloutsCorrect)}) | ${int(c.cutIncorrect)} (${pct(cut.rolloutsIncorrect === 0 ? null : c.cutIncorrect / cut.rolloutsIncorrect)}) | ${int(c.tokensCorrect)} | ${int(c.tokensIncorrect)} | ${pct(tokens === 0 ? null : c.tokensIncorrect / tokens)} |`;
+      }),
       '',
     );
   }

@@ -76,6 +76,10 @@ export const shadowStep = (step: number): Record<string, number> =>
         'cutoff/shadow/cut_incorrect': 4,
         'cutoff/shadow/tokens_correct': 10,
         'cutoff/shadow/tokens_incorrect': 90,
+        'cutoff/shadow/l=1.5/cut_correct': 2,
+        'cutoff/shadow/l=1.5/cut_incorrect': 8,
+        'cutoff/shadow/l=1.5/tokens_correct': 20,
+        'cutoff/shadow/l=1.5/tokens_incorrect': 200,
       };
 
 export const log: PaperClaimsLog = {
