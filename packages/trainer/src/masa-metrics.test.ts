@@ -344,6 +344,8 @@ describe('computeMasaStepMetrics edge cases', () => {
         { parsed: lengths(40, 40), gated: false, solution: [rollout(59, false), rollout(60, true)] },
         // No valid prediction → budget Lr = 64.
         { parsed: [parseMetaPrediction('no json')], gated: false, solution: [rollout(64, false)] },
+        // The gate would skip this one (both predict 8 of 8): masa-efficient would never solve it, so no cutoff counts.
+        { parsed: confident, gated: false, solution: [rollout(63, true), rollout(63, true)] },
       ],
       gatingMode: 'shadow',
       gate,

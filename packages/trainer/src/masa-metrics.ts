@@ -197,9 +197,11 @@ export function computeMasaStepMetrics(options: ComputeMasaStepMetricsOptions): 
 
   // ---- shadow cutoff: what l_LC would have cut from rollouts that ran to their end ----
   if (gatingMode === 'shadow') {
+    // Only the questions masa-efficient would have solved: those the gate would have skipped get no cutoff.
+    const wouldSolve = solved.filter((question) => !(outcomes[questions.indexOf(question)]?.gated ?? false));
     const shadowCutoff = (factor: number) => {
       const shadow = { correct: { rollouts: 0, cut: 0, tokens: 0 }, incorrect: { rollouts: 0, cut: 0, tokens: 0 } };
-      for (const question of solved) {
+      for (const question of wouldSolve) {
         const budget = computeCutoffBudget({ predictions: question.parsed, maxNewTokens: maxResponseTokens, lengthFactor: factor }).maxNewTokens;
         for (const rollout of question.solution ?? []) {
           const bucket = rollout.correct ? shadow.correct : shadow.incorrect;
