@@ -180,7 +180,8 @@ export async function runTrainJob(job: TrainJob, options: RunTrainJobOptions): P
       }
     } catch (error: unknown) {
       if (MasaError.isInstance(error) && error.code === 'ABORTED') {
-        emit({ type: 'stopped', step: lastStep, checkpoint: null });
+        // An abort loses the step in flight; the newest checkpoint is the one to resume from, if it is of the last finished step.
+        emit({ type: 'stopped', step: lastStep, checkpoint: lastCheckpoint?.step === lastStep ? lastCheckpoint.path : null });
         return;
       }
       throw error;

@@ -22,3 +22,5 @@ export {
   buildPrefillGraph as experimental_buildPrefillGraph,
   newCacheName,
 } from './rollout-graph.js';
+/** Moved to `@masa-rl/core` (with `GenerateOptions.onDelta`); re-exported here for code written against 0.1. */
+export type { SampleDelta } from '@masa-rl/core';

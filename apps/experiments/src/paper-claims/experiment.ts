@@ -6,15 +6,17 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { MasaError } from '@masa-rl/core';
-import { tinyEvaluationProblems, writeFileAtomic } from '@masa-rl/trainer';
+import { writeFileAtomic } from '@masa-rl/datasets';
+import { resolveTrainRun } from '@masa-rl/train-app';
+import { tinyEvaluationProblems } from '@masa-rl/trainer';
 import { analyzePaperClaims, type PaperClaimsAnalysis, type PaperClaimsLog } from './analyze.js';
 import { figureSpecs, renderSvg } from './figures.js';
-import { planPaperClaims, type PaperClaimsBudget } from './plan.js';
-import { renderPaperClaimsReport } from './report.js';
+import { planPaperClaims, type PaperClaimsBudget, type RunSpec } from './plan.js';
+import { renderPaperClaimsReport, type ExperimentSettings } from './report.js';
 import { evaluateBase, runOne, type EvalPoint, type RunResult } from './run.js';
 
 export interface RunPaperClaimsOptions {
@@ -51,6 +53,10 @@ interface ExperimentFile {
   version: 1;
   budget: PaperClaimsBudget;
   started: string;
+  /** The machine the runs ran on (filled in by the first call that runs; kept by later ones). */
+  machine?: Record<string, string | number>;
+  /** The resolved trainer settings of the RL runs. */
+  settings?: ExperimentSettings;
 }
 
 async function readJson<T>(path: string): Promise<T> {
@@ -61,7 +67,9 @@ async function readJson<T>(path: string): Promise<T> {
   }
 }
 
-const writeJson = (path: string, value: unknown): Promise<void> => writeFileAtomic(path, `${JSON.stringify(value, null, 1)}\n`);
+/** Log, figures and report are written atomically; a failure names the file and suggests another --out. */
+const write = (path: string, data: string): Promise<void> => writeFileAtomic(path, data, { alternative: 'or pass another --out' });
+const writeJson = (path: string, value: unknown): Promise<void> => write(path, `${JSON.stringify(value, null, 1)}\n`);
 
 /** Reads the runs the log holds (only those of the current plan). */
 async function readRuns(logDir: string): Promise<Map<string, RunResult>> {
@@ -76,13 +84,31 @@ async function readRuns(logDir: string): Promise<Map<string, RunResult>> {
   return runs;
 }
 
-function machineOf(started: string, runs: readonly RunResult[]): Record<string, string | number> {
+/** The machine running this call. */
+function thisMachine(): Record<string, string | number> {
+  return { cpu: cpus()[0]?.model.trim() ?? 'unknown', cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.version };
+}
+
+/** The trainer settings an RL run of the plan resolves to (the embedded config with the plan's overrides). */
+function settingsOf(spec: RunSpec, repoRoot: string, workDir: string): ExperimentSettings {
+  const { config } = resolveTrainRun({ algo: spec.method === 'sft' ? 'grpo' : spec.method, overrides: spec.overrides, runDir: join(workDir, 'settings'), cwd: repoRoot });
+  return {
+    trainBatchSize: config.data.train_batch_size,
+    rolloutN: config.actor_rollout_ref.rollout.n,
+    lr: config.actor_rollout_ref.actor.optim.lr,
+    metaN: config.masa.meta_n,
+    gatingStd: config.masa.gating_std,
+    cutoffFactor: config.masa.cutoff_factor,
+    auditFraction: config.masa.gating_audit_fraction,
+    maxResponseLength: config.data.max_response_length,
+  };
+}
+
+/** When and how long it ran, from the runs' own records. */
+function timesOf(started: string, runs: readonly RunResult[]): Record<string, string | number> {
   const loads = runs.flatMap((run) => [run.load.start, run.load.end]);
   const finished = runs.map((run) => run.finishedAt).sort().at(-1) ?? started;
   return {
-    cpu: cpus()[0]?.model.trim() ?? 'unknown',
-    cpus: cpus().length,
-    node: process.version,
     started,
     finished,
     // Sum of the runs' own durations (evaluations included): a resumed experiment does not count the pause.
@@ -122,6 +148,11 @@ export async function runPaperClaims(options: RunPaperClaimsOptions): Promise<Pa
   const problems = tinyEvaluationProblems().slice(0, budget.evalProblems);
   const basePath = join(logDir, 'base.json');
   const workDir = options.workDir ?? join(tmpdir(), `masa-paper-claims-${process.pid}`);
+  if (!reportOnly && (experiment.machine === undefined || experiment.settings === undefined)) {
+    const rl = plan.find((spec) => spec.group === 'main' && spec.method === 'masa-efficient') ?? (plan[0] as RunSpec);
+    experiment = { ...experiment, machine: experiment.machine ?? thisMachine(), settings: experiment.settings ?? settingsOf(rl, repoRoot, workDir) };
+    await writeJson(experimentPath, experiment);
+  }
   const ran: string[] = [];
   const reused: string[] = [];
   try {
@@ -152,21 +183,31 @@ export async function runPaperClaims(options: RunPaperClaimsOptions): Promise<Pa
       ran.push(spec.id);
     }
 
-    const machine = machineOf(experiment.started, runs);
+    if (experiment.machine === undefined || experiment.settings === undefined) {
+      throw new MasaError('CHECKPOINT_INVALID', `${experimentPath} holds no machine or settings; rerun without --report-only to record them`, { details: { path: experimentPath } });
+    }
+    const machine = { ...experiment.machine, ...timesOf(experiment.started, runs) };
     const analysis = analyzePaperClaims({ budget, machine, base, runs } satisfies PaperClaimsLog);
     await writeJson(join(logDir, 'analysis.json'), analysis);
     const files: string[] = [join(logDir, 'analysis.json')];
     await mkdir(figuresDir, { recursive: true });
     for (const [name, spec] of Object.entries(figureSpecs(analysis))) {
       const path = join(figuresDir, name);
-      await writeFileAtomic(path, await renderSvg(spec));
+      await write(path, await renderSvg(spec));
       files.push(path);
     }
     const relativeTo = (path: string): string => relative(dirname(reportPath), path).split('\\').join('/') || '.';
     await mkdir(dirname(reportPath), { recursive: true });
-    await writeFileAtomic(
+    await write(
       reportPath,
-      renderPaperClaimsReport({ analysis, machine, figuresDir: relativeTo(figuresDir), logDir: relativeTo(logDir), command: options.command ?? 'pnpm masa experiment paper-claims' }),
+      renderPaperClaimsReport({
+        analysis,
+        machine,
+        settings: experiment.settings,
+        figuresDir: relativeTo(figuresDir),
+        logDir: relativeTo(logDir),
+        command: options.command ?? 'pnpm masa experiment paper-claims',
+      }),
     );
     files.push(reportPath);
     return { analysis, ran, reused, files };

@@ -125,6 +125,17 @@ export function checkBudget(budget: PaperClaimsBudget): void {
   if (budget.seeds.length === 0 || new Set(budget.seeds).size !== budget.seeds.length || !budget.seeds.every((seed) => Number.isInteger(seed) && seed >= 0)) {
     throw new MasaError('CONFIG_INVALID', `paper-claims budget: seeds must be distinct non-negative integers, got [${budget.seeds.join(', ')}]`, { details: { field: 'seeds' } });
   }
+  if (budget.finalSamples !== 8) {
+    throw new MasaError('CONFIG_INVALID', `paper-claims budget: finalSamples must be 8, the scale of the predicted pass_rate it is compared with; got ${budget.finalSamples}`, {
+      details: { field: 'finalSamples' },
+    });
+  }
+  const evalPoints = Math.ceil(budget.steps / budget.evalEvery);
+  if (budget.sftSteps < evalPoints) {
+    throw new MasaError('CONFIG_INVALID', `paper-claims budget: sftSteps (${budget.sftSteps}) must be at least the ${evalPoints} evaluation points, so each gets its own SFT step`, {
+      details: { field: 'sftSteps' },
+    });
+  }
   if (budget.evalProblems > 200) {
     throw new MasaError('CONFIG_INVALID', `paper-claims budget: evalProblems is ${budget.evalProblems}; the validation split has 200`, { details: { field: 'evalProblems' } });
   }
@@ -158,8 +169,9 @@ export function planPaperClaims(budget: PaperClaimsBudget): RunSpec[] {
   checkBudget(budget);
   const runs: RunSpec[] = [];
   const rlEvals = evalSchedule(budget.steps, budget.evalEvery);
-  // The control evaluates at the same number of points, evenly over its SFT steps.
-  const sftEvals = rlEvals.map((step) => Math.round((step / budget.steps) * budget.sftSteps));
+  // The control evaluates at the same number of points, evenly over its SFT steps: distinct, ascending, ending at sftSteps.
+  const sftEvals = rlEvals.map((step, i) => Math.min(Math.max(Math.round((step / budget.steps) * budget.sftSteps), i + 1), budget.sftSteps - (rlEvals.length - 1 - i)));
+  for (let i = 1; i < sftEvals.length; i++) sftEvals[i] = Math.max(sftEvals[i] as number, (sftEvals[i - 1] as number) + 1);
   for (const seed of budget.seeds) {
     for (const method of METHODS) {
       runs.push({

@@ -5,10 +5,23 @@ import { ABLATION_DEFAULTS } from './plan.js';
 import { SFT_CONTROL } from './run.js';
 import { mean } from './stats.js';
 
+/** The resolved settings every RL run shared (from the trainer's config, stored in the log). */
+export interface ExperimentSettings {
+  trainBatchSize: number;
+  rolloutN: number;
+  lr: number;
+  metaN: number;
+  gatingStd: number;
+  cutoffFactor: number;
+  auditFraction: number;
+  maxResponseLength: number;
+}
+
 export interface ReportInput {
   analysis: PaperClaimsAnalysis;
   /** Where and when it ran (from the log). */
   machine: Record<string, string | number>;
+  settings: ExperimentSettings;
   /** Figures folder and log folder, relative to the report. */
   figuresDir: string;
   logDir: string;
@@ -23,7 +36,7 @@ const plural = (count: number, noun: string): string => `${count} ${noun}${count
 const minutes = (seconds: number): string => `${(seconds / 60).toFixed(1)} min`;
 
 export function renderPaperClaimsReport(input: ReportInput): string {
-  const { analysis: a, machine, figuresDir, logDir, command } = input;
+  const { analysis: a, machine, settings: c, figuresDir, logDir, command } = input;
   const b = a.budget;
   const lines: string[] = [];
   const push = (...more: string[]): void => {
@@ -48,8 +61,8 @@ export function renderPaperClaimsReport(input: ReportInput): string {
     '## Setup',
     '',
     `- **Start**: every run starts from \`models/tiny-arith\` (0.57M-parameter Qwen3-shaped model, SFT with a cosine anneal to LR 1e-4: the annealed checkpoint), so no method gets credit for finishing the anneal.`,
-    `- **RL methods** (\`masa train --algo …\` on the embedded config): 16 problems × 8 rollouts per step at T = 1, AdamW LR 1e-4, ${b.steps} steps, seeds ${b.seeds.join(', ')} (trainer and data order; the same seed gives every method the same problems). ` +
-      `MASA adds 8 meta rollouts per problem and a second optimiser step; MASA-efficient gates and cuts after ${plural(b.calibrationSteps, 'calibration step')} (\`masa.calibration_steps=${b.calibrationSteps}\`, σ_PG ${ABLATION_DEFAULTS.gating_std}, l_LC ${ABLATION_DEFAULTS.cutoff_factor}, audit fraction 0.1); DAPO refills zero-variance groups.`,
+    `- **RL methods** (\`masa train --algo …\` on the embedded config): ${c.trainBatchSize} problems × ${c.rolloutN} rollouts per step at T = 1, AdamW LR ${c.lr}, at most ${c.maxResponseLength} response tokens, ${b.steps} steps, seeds ${b.seeds.join(', ')} (trainer and data order; the same seed gives every method the same problems). ` +
+      `MASA adds ${c.metaN} meta rollouts per problem and a second optimiser step; MASA-efficient gates and cuts after ${plural(b.calibrationSteps, 'calibration step')} (\`masa.calibration_steps=${b.calibrationSteps}\`, σ_PG ${c.gatingStd}, l_LC ${c.cutoffFactor}, audit fraction ${c.auditFraction}); DAPO refills zero-variance groups.`,
     `- **Control**: continue SFT from the same checkpoint at the anneal's final LR (${SFT_CONTROL.lr}), batch ${SFT_CONTROL.batchSize}, ${b.sftSteps} steps, the recipe's data mix (${(100 * SFT_CONTROL.metaFraction).toFixed(0)}% meta examples).`,
     `- **Evaluation** (outside the clock, the same function and sampling seed for every method): the first ${b.evalProblems} held-out problems of the validation split, ` +
       `${b.evalSamples} samples each at T = 1 every ${b.evalEvery} steps; before training and at the end ${b.finalSamples} samples plus one greedy meta prediction per problem (its \`pass_rate\` is compared with the measured pass count of ${b.finalSamples}).`,
@@ -78,27 +91,29 @@ export function renderPaperClaimsReport(input: ReportInput): string {
   }
   push('', '## Time and tokens to reach GRPO\'s final accuracy', '');
   push(
-    `Target: **${pct(a.target)}**, GRPO's mean final accuracy, which GRPO reaches at the end of its runs: ${minutes(mean(a.grpoRun.seconds))} and ${int(mean(a.grpoRun.tokens))} rollout tokens on average (the baseline). ` +
-      'Per seed, the first moment a run\'s held-out accuracy reaches the target (linear between evaluations; "—": not within the budget). ' +
-      `Speed-up = GRPO's mean run ÷ the method's mean time to the target, with a 95% percentile bootstrap over seeds (10,000 resamples; a resample with a seed that never reached the target counts as infinitely slow). The paper reports ${PAPER_SPEEDUP}× for MASA-efficient.`,
+    "Per seed, the level to reach is GRPO's final accuracy on that seed; GRPO and each method are timed by the first moment their held-out accuracy reaches it " +
+      '(linear between evaluations; GRPO gets there at its last evaluation at the latest, so GRPO against itself is exactly 1). "—": not within the budget. ' +
+      `Speed-up = GRPO's mean time ÷ the method's mean time, with a 95% percentile bootstrap that resamples seeds, both sides at the same seeds (10,000 resamples; a resample holding a seed that never got there counts as infinitely slow). The paper reports ${PAPER_SPEEDUP}× for MASA-efficient.`,
     '',
-    '| method | minutes to target, per seed | speed-up (wall-clock) | rollout tokens to target (k), per seed | speed-up (tokens) |',
-    '|---|---|---|---|---|',
+    '| method | level per seed | GRPO, min | method, min | speed-up (wall-clock) | GRPO, k tokens | method, k tokens | speed-up (tokens) |',
+    '|---|---|---|---|---|---|---|---|',
   );
   for (const row of a.reach) {
-    const perSeed = (values: Array<number | null>, scale: number) => values.map((value) => (value === null ? '—' : (value / scale).toFixed(1))).join(', ');
-    const s = row.speedupSeconds;
-    const t = row.speedupTokens;
-    const ratio = (r: typeof s): string => (r.estimate === 0 ? 'not reached' : `${fixed(r.estimate)}× (${fixed(r.low)}–${fixed(r.high)})`);
-    push(`| ${methodLabel(row.method)} | ${perSeed(row.seconds, 60)} | ${ratio(s)} | ${perSeed(row.tokens, 1000)} | ${ratio(t)} |`);
+    const perSeed = (values: ReadonlyArray<number | null>, scale: number) => values.map((value) => (value === null ? '—' : (value / scale).toFixed(1))).join(', ');
+    const reached = row.seconds.filter((value) => value !== null).length;
+    const ratio = (r: typeof row.speedupSeconds): string =>
+      `${fixed(r.estimate)}× (${fixed(r.low)}–${fixed(r.high)})${reached < row.seconds.length ? `; reached in ${reached} of ${row.seconds.length} seeds` : ''}`;
+    push(
+      `| ${methodLabel(row.method)} | ${row.targets.map((level) => pct(level)).join(', ')} | ${perSeed(row.grpoSeconds, 60)} | ${perSeed(row.seconds, 60)} | ${ratio(row.speedupSeconds)} | ${perSeed(row.grpoTokens, 1000)} | ${perSeed(row.tokens, 1000)} | ${ratio(row.speedupTokens)} |`,
+    );
   }
   push('', '## Calibration of the pass-rate prediction', '');
   figure('calibration.svg', 'pass-rate calibration before and after');
   push(
-    'One greedy meta prediction per held-out problem, compared with the pass count measured from 8 samples. The fixed heuristic (the SFT target, which never changes) shows how much of a change is the truth moving rather than the predictor: ' +
-      'if accuracy rises toward optimistic predictions, every predictor\'s error falls.',
+    `One greedy meta prediction per held-out problem, compared with the pass count measured from ${b.finalSamples} samples. The fixed heuristic (the SFT target, which never changes) shows how much of a change is the truth moving rather than the predictor: ` +
+      "if accuracy rises toward optimistic predictions, every predictor's error falls.",
     '',
-    '| | meta MAE (of 8) | correlation | fixed heuristic MAE | meta reward | parse rate |',
+    `| | meta MAE (of ${b.finalSamples}) | correlation | fixed heuristic MAE | meta reward | parse rate |`,
     '|---|---|---|---|---|---|',
   );
   if (a.base.meta !== null) {
@@ -115,8 +130,8 @@ export function renderPaperClaimsReport(input: ReportInput): string {
   push('', '## Gating', '');
   figure('gating.svg', 'gating precision, recall and F1');
   push(
-    `A question is a positive when all its rollouts agree (all right or all wrong): the ones gating should skip. MASA runs solve every question, so the gate's decisions (σ_PG ${ABLATION_DEFAULTS.gating_std}) are scored exactly ("shadow"); ` +
-      'MASA-efficient skips the gated questions and audits 10% of them, so its precision comes from the audited sample and its recall is not comparable. Steps after calibration only.',
+    `A question is a positive when all its rollouts agree (all right or all wrong): the ones gating should skip. MASA runs solve every question, so the gate's decisions (σ_PG ${c.gatingStd}) are scored exactly ("shadow"); ` +
+      `MASA-efficient skips the gated questions and audits ${(100 * c.auditFraction).toFixed(0)}% of them, so its precision comes from the audited sample and its recall is not comparable. Steps after calibration only.`,
     '',
     '| | questions | gated | TP | FP | FN | TN | precision | recall | F1 |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -131,8 +146,8 @@ export function renderPaperClaimsReport(input: ReportInput): string {
     push(`| ${label} | ${g.questions} | ${g.gated} | ${g.tp} | ${g.fp} | ${g.fn} | ${g.tn} | ${fixed(g.precision)} | ${live ? 'n/c' : fixed(g.recall)} | ${live ? 'n/c' : fixed(g.f1)} |`);
   }
   push('', '## Length cutoff', '');
-  figure('cutoff.svg', 'which rollouts the cutoff would cut');
   const cut = a.cutoff.shadow;
+  if (cut !== null) figure('cutoff.svg', 'which rollouts the cutoff would cut');
   if (cut !== null) {
     push(
       `In MASA runs every rollout ran to its end (${int(cut.rolloutsCorrect)} correct, ${int(cut.rolloutsIncorrect)} incorrect after calibration). A rollout longer than its question's budget min(Lr, ⌈l_LC × mean predicted length⌉) is one MASA-efficient would have cut, and the tokens beyond the budget are what it would have saved; the configured l_LC is ${cut.factor}, the tighter factors show where the cutoff starts to bind.`,
@@ -173,7 +188,7 @@ export function renderPaperClaimsReport(input: ReportInput): string {
     '',
     '- A 0.57M-parameter character-level model on synthetic arithmetic, minutes of RL: the paper trains 7B–32B models for days. A claim that does not hold here may hold at scale, and the reverse.',
     `- ${plural(b.seeds.length, 'seed')}: intervals are wide, and a t interval on ${plural(b.seeds.length, 'paired difference')} (or a bootstrap over ${plural(b.seeds.length, 'seed')}) is only a rough guide.`,
-    `- Held-out accuracy of intermediate points uses ${b.evalSamples} samples per problem (standard error about 2 points); before and after use ${b.finalSamples}.`,
+    `- Held-out accuracy of intermediate points uses ${b.evalProblems} problems × ${b.evalSamples} samples (binomial standard error at most ${(50 / Math.sqrt(b.evalProblems * b.evalSamples)).toFixed(1)} points, more since samples of a problem are correlated); before and after use ${b.finalSamples} samples.`,
     '- Wall-clock was measured on a shared machine; the load average above says how busy it was. Rollout tokens and steps do not depend on it.',
     '',
   );

@@ -57,19 +57,25 @@ describe('bootstrapSpeedup', () => {
     expect(a.estimate).toBeCloseTo(12 / 9, 12);
     expect(a.low).toBeLessThan(a.estimate);
     expect(a.high).toBeGreaterThan(a.estimate);
-    // The extreme resamples: all baseline 10 vs all method 10 (1.0) and all 14 vs all 8 (1.75).
-    expect(a.low).toBeGreaterThanOrEqual(1);
-    expect(a.high).toBeLessThanOrEqual(1.75);
+    // Paired resamples: the extremes are seed 1 alone (10/8 = 1.25) and seed 3 alone (14/9 ≈ 1.556).
+    expect(a.low).toBeGreaterThanOrEqual(1.2);
+    expect(a.high).toBeLessThanOrEqual(14 / 9 + 1e-12);
     const flat = bootstrapSpeedup([6, 6, 6], [3, 3, 3], { seed: 's', resamples: 100 });
     expect([flat.estimate, flat.low, flat.high]).toEqual([2, 2, 2]);
   });
 
+  it('keeps the pairing: a method exactly twice as fast on every seed gives 2 however different the seeds are', () => {
+    const paired = bootstrapSpeedup([10, 100, 1000], [5, 50, 500], { seed: 'p', resamples: 500 });
+    expect([paired.low, paired.high]).toEqual([2, 2]);
+  });
+
   it('counts resamples where neither side reached the target as undefined and drops them', () => {
     const result = bootstrapSpeedup([null, 10], [null, 5], { seed: 'x', resamples: 4000 });
-    // A side with any null is infinitely slow; each side of 2 draws holds a null with probability 3/4, so both do with 9/16.
-    expect(result.undefinedResamples / result.resamples).toBeGreaterThan(0.5625 - 0.03);
-    expect(result.undefinedResamples / result.resamples).toBeLessThan(0.5625 + 0.03);
+    // Both sides are null exactly at seed 1, which a paired resample of 2 draws picks with probability 3/4.
+    expect(result.undefinedResamples / result.resamples).toBeGreaterThan(0.75 - 0.03);
+    expect(result.undefinedResamples / result.resamples).toBeLessThan(0.75 + 0.03);
     expect(Number.isNaN(result.estimate)).toBe(true);
+    expect(() => bootstrapSpeedup([1, 2], [1], { seed: 'x' })).toThrow(/paired/);
   });
 });
 

@@ -80,22 +80,30 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 /**
  * Speed-up of `method` over `baseline` with a 95% percentile bootstrap
- * interval: both sides resampled with replacement (seeds are the units),
- * `resamples` times, from a seeded generator. Resamples whose speed-up is
- * undefined (neither side reached) are dropped and counted.
+ * interval. Runs are paired by seed (same data order, neighbours in time), so
+ * each resample draws seed indices with replacement once and takes both sides
+ * at those seeds; `resamples` times, from a seeded generator. Resamples whose
+ * speed-up is undefined (neither side reached) are dropped and counted. With
+ * few seeds the interval is rough (a handful of distinct resamples).
  */
 export function bootstrapSpeedup(
   baseline: ReadonlyArray<number | null>,
   method: ReadonlyArray<number | null>,
   options: { seed: string; resamples?: number },
 ): { estimate: number; low: number; high: number; undefinedResamples: number; resamples: number } {
+  if (baseline.length !== method.length || baseline.length === 0) {
+    throw new RangeError(`bootstrapSpeedup: ${baseline.length} and ${method.length} values; pass one per seed on each side, paired`);
+  }
   const { seed, resamples = 10_000 } = options;
   const rng = createRng(seed);
-  const draw = (values: ReadonlyArray<number | null>): Array<number | null> => values.map(() => values[rng.int(0, values.length - 1)] as number | null);
   const ratios: number[] = [];
   let undefinedResamples = 0;
   for (let r = 0; r < resamples; r++) {
-    const ratio = speedup(draw(baseline), draw(method));
+    const picks = baseline.map(() => rng.int(0, baseline.length - 1));
+    const ratio = speedup(
+      picks.map((i) => baseline[i] as number | null),
+      picks.map((i) => method[i] as number | null),
+    );
     if (Number.isNaN(ratio)) undefinedResamples += 1;
     else ratios.push(ratio);
   }
