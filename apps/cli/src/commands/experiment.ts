@@ -25,7 +25,7 @@ export function createExperimentCommand(options: ExperimentCommandOptions = {}):
   return new Command('experiment')
     .description(
       "Run an experiment and write its report. `paper-claims`: GRPO, DAPO, MASA, MASA-efficient and a continue-SFT control from models/tiny-arith, 3 seeds each, plus ablations of M, σ_PG and l_LC " +
-        '(about 80 minutes on one core; --quick: a few minutes) → docs/experiments/paper-claims.md with SVG figures. Finished runs are kept in the log: run it again to resume.',
+        '(about 75 minutes on one core; --quick: a few minutes) → docs/experiments/paper-claims.md with SVG figures. Finished runs are kept in the log: run it again to resume.',
     )
     .argument('<name>', `experiment (${EXPERIMENTS.join(', ')})`)
     .option('--quick', 'the smoke-test budget (1 seed, 2 steps, 12 problems): minutes, not an hour; writes under runs/experiments/ by default')

@@ -182,6 +182,24 @@ export function renderPaperClaimsReport(input: ReportInput): string {
       ),
       '',
     );
+    // A variant whose every count and score equals the default's changed no decision of the run.
+    const same = a.ablations.filter((row) => {
+      const reference = a.ablations.find((other) => other.key === row.key && other.isDefault);
+      return (
+        !row.isDefault &&
+        reference !== undefined &&
+        row.finalAccuracy === reference.finalAccuracy &&
+        row.rolloutTokens === reference.rolloutTokens &&
+        row.tokensSaved === reference.tokensSaved &&
+        row.gatedFraction === reference.gatedFraction
+      );
+    });
+    if (same.length > 0) {
+      push(
+        `${same.map((row) => `${row.key} = ${row.value}`).join(' and ')} gave the same accuracy, tokens and gating counts as the default to the last digit: at this scale the setting changed no decision of the run (the rest of the run, timing aside, is deterministic).`,
+        '',
+      );
+    }
   }
   push(
     '## Limits of this check',
