@@ -6,6 +6,7 @@
  * gating precision / recall / F1, where the cutoff's tokens come from, and the
  * ablations. Pure: the same log gives the same analysis.
  */
+import { fixed, pct } from './format.js';
 import { ABLATION_DEFAULTS, METHODS, type AblationKey, type MethodName, type PaperClaimsBudget, type RlMethodName } from './plan.js';
 import type { EvalPoint, RunResult } from './run.js';
 import { bootstrapSpeedup, firstReach, mean, pairedDifference, precisionRecall, sampleSd, type Interval } from './stats.js';
@@ -210,8 +211,6 @@ function summarizeShadowCutoff(runs: readonly RunResult[], calibrationSteps: num
   };
 }
 
-const pct = (value: number | null): string => (value === null || !Number.isFinite(value) ? 'n/a' : `${(100 * value).toFixed(1)}%`);
-const fixed = (value: number | null, digits = 2): string => (value === null || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
 const pts = (interval: Interval): string =>
   Number.isNaN(interval.low)
     ? `${(100 * interval.mean).toFixed(1)} points (one seed: no interval)`

@@ -11,13 +11,12 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { MasaError } from '@masa-rl/core';
 import { writeFileAtomic } from '@masa-rl/datasets';
-import { resolveTrainRun } from '@masa-rl/train-app';
 import { tinyEvaluationProblems } from '@masa-rl/trainer';
 import { analyzePaperClaims, type PaperClaimsAnalysis, type PaperClaimsLog } from './analyze.js';
 import { figureSpecs, renderSvg } from './figures.js';
 import { planPaperClaims, type PaperClaimsBudget, type RunSpec } from './plan.js';
 import { renderPaperClaimsReport, type ExperimentSettings } from './report.js';
-import { evaluateBase, runOne, type EvalPoint, type RunResult } from './run.js';
+import { evaluateBase, resolveRunConfig, runOne, type EvalPoint, type RunResult } from './run.js';
 
 export interface RunPaperClaimsOptions {
   budget: PaperClaimsBudget;
@@ -91,7 +90,7 @@ function thisMachine(): Record<string, string | number> {
 
 /** The trainer settings an RL run of the plan resolves to (the embedded config with the plan's overrides). */
 function settingsOf(spec: RunSpec, repoRoot: string, workDir: string): ExperimentSettings {
-  const { config } = resolveTrainRun({ algo: spec.method === 'sft' ? 'grpo' : spec.method, overrides: spec.overrides, runDir: join(workDir, 'settings'), cwd: repoRoot });
+  const { config } = resolveRunConfig(spec, repoRoot, join(workDir, 'settings'));
   return {
     trainBatchSize: config.data.train_batch_size,
     rolloutN: config.actor_rollout_ref.rollout.n,

@@ -1,6 +1,7 @@
 /** `docs/experiments/paper-claims.md`: the analysis as a page, every number from the log. */
 import { PAPER_GATING, PAPER_SPEEDUP, meanSd, type PaperClaimsAnalysis } from './analyze.js';
 import { methodLabel } from './figures.js';
+import { fixed, pct } from './format.js';
 import { ABLATION_DEFAULTS } from './plan.js';
 import { SFT_CONTROL } from './run.js';
 import { mean } from './stats.js';
@@ -29,8 +30,6 @@ export interface ReportInput {
   command: string;
 }
 
-const pct = (value: number | null | undefined): string => (value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : `${(100 * value).toFixed(1)}%`);
-const fixed = (value: number | null | undefined, digits = 2): string => (value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
 const int = (value: number): string => Math.round(value).toLocaleString('en-US');
 const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 const minutes = (seconds: number): string => `${(seconds / 60).toFixed(1)} min`;

@@ -154,12 +154,12 @@ export async function evaluatePoint(input: {
 }
 
 /** The embedded config with the run's overrides (SFT: GRPO's, only to build the same backend and engine). */
-function resolveRunConfig(spec: RunSpec, context: RunContext, runDir: string) {
+export function resolveRunConfig(spec: RunSpec, repoRoot: string, runDir: string) {
   return resolveTrainRun({
     algo: spec.method === 'sft' ? 'grpo' : spec.method,
     overrides: spec.overrides,
     runDir,
-    cwd: context.repoRoot,
+    cwd: repoRoot,
   });
 }
 
@@ -194,7 +194,7 @@ export async function evaluateBase(input: { repoRoot: string; workDir: string; p
 export async function runOne(spec: RunSpec, context: RunContext): Promise<RunResult> {
   const runDir = join(context.workDir, spec.id);
   await rm(runDir, { recursive: true, force: true });
-  const resolved = resolveRunConfig(spec, context, runDir);
+  const resolved = resolveRunConfig(spec, context.repoRoot, runDir);
   const policy = await createOrtPolicy({ config: resolved.config, cwd: context.repoRoot });
   const startedAt = new Date().toISOString();
   const loadStart = loadavg()[0] ?? 0;
