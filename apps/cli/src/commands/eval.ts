@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MasaError, type GradeVerdict, type Problem, type SampleScore } from '@masa-rl/core';
-import { loadDataset, writeFileAtomic, type LoadedDataset } from '@masa-rl/datasets';
+import { loadDataset, type LoadedDataset } from '@masa-rl/datasets';
 import {
   checkResultsFolder,
   createEvaluationEngine,
@@ -15,6 +15,7 @@ import {
   renderEvaluationMarkdown,
   resolveEvaluationConfig,
   runEvaluationIter,
+  writeFileAtomic,
   type CreateEvaluationEngineOptions,
   type EvaluationBackend,
   type EvaluationEngine,
@@ -173,9 +174,6 @@ export function parseResponses(text: string, file: string, problems: ReadonlyMap
   return byId;
 }
 
-/** Results files of `eval score`, written atomically. */
-const writeAtomic = (path: string, data: string): Promise<void> => writeFileAtomic(path, data, { alternative: 'or pass another --out' });
-
 async function scoreAction(options: EvalCommandOptions, flags: ScoreFlags): Promise<void> {
   const out = (text: string): void => void (options.stdout ?? process.stdout).write(text);
   const err = (text: string): void => void (options.stderr ?? process.stderr).write(text);
@@ -234,9 +232,9 @@ async function scoreAction(options: EvalCommandOptions, flags: ScoreFlags): Prom
   const summary = summarizeScores([datasetSummary]);
   const markdown = renderSummaryMarkdown(summary);
   const outDir = path(flags.out ?? join('runs', 'eval', `${info.name}-${flags.mode}`));
-  await writeAtomic(join(outDir, 'scores.jsonl'), samples.map((sample) => `${JSON.stringify(sample)}\n`).join(''));
-  await writeAtomic(join(outDir, 'summary.json'), `${JSON.stringify({ responses: flags.responses, ...summary }, null, 2)}\n`);
-  await writeAtomic(join(outDir, 'summary.md'), `# ${info.title} (${info.name}) — ${flags.mode}\n\nResponses: ${flags.responses}\n\n${markdown}`);
+  await writeFileAtomic(join(outDir, 'scores.jsonl'), samples.map((sample) => `${JSON.stringify(sample)}\n`).join(''));
+  await writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify({ responses: flags.responses, ...summary }, null, 2)}\n`);
+  await writeFileAtomic(join(outDir, 'summary.md'), `# ${info.title} (${info.name}) — ${flags.mode}\n\nResponses: ${flags.responses}\n\n${markdown}`);
   if (flags.json === true) out(`${JSON.stringify(summary)}\n`);
   else out(markdown);
   err(`graded ${samples.length} responses to ${responses.size} problems in ${((performance.now() - start) / 1000).toFixed(1)} s; wrote ${join(outDir, 'scores.jsonl')}, summary.md, summary.json\n`);
