@@ -198,7 +198,7 @@ export function computeMasaStepMetrics(options: ComputeMasaStepMetricsOptions): 
   // ---- shadow cutoff: what l_LC would have cut from rollouts that ran to their end ----
   if (gatingMode === 'shadow') {
     // Only the questions masa-efficient would have solved: those the gate would have skipped get no cutoff.
-    const wouldSolve = solved.filter((question) => !(outcomes[questions.indexOf(question)]?.gated ?? false));
+    const wouldSolve = questions.filter((question, index) => question.solution !== undefined && question.solution.length > 0 && outcomes[index]?.gated !== true);
     const shadowCutoff = (factor: number) => {
       const shadow = { correct: { rollouts: 0, cut: 0, tokens: 0 }, incorrect: { rollouts: 0, cut: 0, tokens: 0 } };
       for (const question of wouldSolve) {
