@@ -395,16 +395,20 @@ const rollout = {
       figures.push(vsCeiling, theirs);
     }
     for (const row of bigModelRows(json)) {
-      const prefix = `${row.model} (${(row.parameters / 1e6).toFixed(0)}M) batch ${row.batch}`;
+      // Weights as inputs (what training runs; the keys of earlier results) or frozen into the session (serving).
+      const frozen = row.weightMode === 'initializers';
+      const mode = frozen ? ', weights frozen (serving)' : row.weightMode === 'inputs' ? ', weights as inputs (training)' : '';
+      const prefix = `${row.model} (${(row.parameters / 1e6).toFixed(0)}M) batch ${row.batch}${mode}`;
+      const key = `${row.model}-b${row.batch}${frozen ? '-frozen' : ''}`;
       const ceiling = rooflineAnchor(ceilings, row);
       /** @type {Figure} */
-      const vsCeiling = { key: `${row.model}-b${row.batch}-vs-roofline`, label: `${prefix}: masa-rl decode tok/s vs roofline`, value: row.masaDecodeTokS, unit: 'tok/s', better: 'higher', goal: '≤ 1 by physics', headline: true };
+      const vsCeiling = { key: `${key}-vs-roofline`, label: `${prefix}: masa-rl decode tok/s vs roofline`, value: row.masaDecodeTokS, unit: 'tok/s', better: 'higher', goal: '≤ 1 by physics', headline: true };
       if (ceiling) vsCeiling.anchor = ceiling;
       else vsCeiling.anchorSkipped = noCeiling;
       figures.push(vsCeiling);
       const reference = parseRange(row.transformersJsAnchor);
       /** @type {Figure} */
-      const vsTransformers = { key: `${row.model}-b${row.batch}-vs-tjs`, label: `${prefix}: masa-rl decode tok/s vs transformers.js`, value: row.masaDecodeTokS, unit: 'tok/s', better: 'higher', goal: '> 1', headline: true };
+      const vsTransformers = { key: `${key}-vs-tjs`, label: `${prefix}: masa-rl decode tok/s vs transformers.js`, value: row.masaDecodeTokS, unit: 'tok/s', better: 'higher', goal: '> 1', headline: true };
       if (reference !== undefined) {
         vsTransformers.anchor = {
           label: `transformers.js ${row.transformersJsAnchor} on an idle machine (ENVIRONMENT.md; it cannot load this export here), midpoint`,
@@ -457,7 +461,7 @@ export function parseRange(text) {
 /**
  * Rows of the rollout script's masa-rl-only mode (`--model 0.6b`): decode tok/s without a transformers.js run.
  * @param {Record<string, any>} json
- * @returns {Array<{ model: string, parameters: number, batch: number, masaDecodeTokS: number, transformersJsAnchor?: string }>}
+ * @returns {Array<{ model: string, parameters: number, batch: number, masaDecodeTokS: number, weightMode?: 'inputs' | 'initializers', setupMs?: number, transformersJsAnchor?: string }>}
  */
 export function bigModelRows(json) {
   const rows = Array.isArray(json.rows) ? json.rows : [json];

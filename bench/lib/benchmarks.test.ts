@@ -100,6 +100,20 @@ describe('rollout, Qwen3-0.6B shape (masa-rl only)', () => {
     expect(byName('rollout').ceilings?.({ rows })).toEqual({ bytes: [MAX_PROBE_BYTES], gemm: 2048 });
   });
 
+  it('weights as inputs keep the keys; frozen weights get their own figures against the same anchors', () => {
+    const both = [
+      { ...rows[1], weightMode: 'inputs', masaDecodeTokS: 40 },
+      { ...rows[1], weightMode: 'initializers', masaDecodeTokS: 64 },
+    ];
+    const { figures } = byName('rollout').figures({ rows: both }, context, ceilings);
+    const fed = figures.find((f) => f.key === 'qwen3-0.6b-b32-vs-roofline');
+    const frozen = figures.find((f) => f.key === 'qwen3-0.6b-b32-frozen-vs-roofline');
+    expect(fed).toMatchObject({ value: 40, label: expect.stringContaining('weights as inputs (training)') });
+    expect(frozen).toMatchObject({ value: 64, label: expect.stringContaining('weights frozen (serving)') });
+    expect(frozen?.anchor?.value).toBeCloseTo(80, 9);
+    expect(figures.find((f) => f.key === 'qwen3-0.6b-b32-frozen-vs-tjs')?.anchor?.value).toBe(29);
+  });
+
   it('parseRange takes the midpoint of a range, or the number', () => {
     expect(parseRange('6.3–6.7 tok/s')).toBeCloseTo(6.5, 12);
     expect(parseRange('27-31')).toBe(29);

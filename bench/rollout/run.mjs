@@ -3,7 +3,7 @@
 // same exported model, one ORT thread each, batch 1 and batch 32, with the roofline ratios.
 //
 //   pnpm --filter @masa-rl/rollout build && node bench/rollout/run.mjs [--model tiny|small|all|0.6b]
-//        [--batch1-tokens 128] [--batch32-tokens 64] [--runs 3] [--device cpu|cuda] [--json]
+//        [--batch1-tokens 128] [--batch32-tokens 64] [--runs 3] [--device cpu|cuda] [--weights inputs,initializers] [--json]
 //
 // --device cuda runs both engines on ORT's CUDA execution provider (masa-rl: createOrtEngine({ device });
 // transformers.js: from_pretrained({ device: 'cuda' })); it needs the CUDA provider libraries next to
@@ -35,9 +35,9 @@ const MODELS = {
   tiny: { vocabSize: 512, hiddenSize: 256, numLayers: 4, intermediateSize: 384 },
   small: { vocabSize: 8192, hiddenSize: 256, numLayers: 6, intermediateSize: 768 },
 };
-// Qwen3-0.6B's shape (tied). @masa-rl/model cannot export it for transformers.js (ONNX external data is not written
-// yet, and the weights exceed protobuf's 2 GiB), so only masa-rl runs; ENVIRONMENT.md's transformers.js anchors for
-// this shape (a quiet machine) are printed for reference.
+// Qwen3-0.6B's shape (tied). @masa-rl/model cannot export it for transformers.js (its export writes no ONNX external
+// data yet, and the weights exceed protobuf's 2 GiB), so only masa-rl runs; ENVIRONMENT.md's transformers.js anchors
+// for this shape (a quiet machine) are printed for reference.
 const QWEN3_0_6B = { vocabSize: 151936, hiddenSize: 1024, numLayers: 28, intermediateSize: 3072, numHeads: 16, numKvHeads: 8, headDim: 128, tieWordEmbeddings: true };
 const ANCHORS_0_6B = { 1: '6.3–6.7 tok/s', 32: '27–31 tok/s' };
 // Measured on this machine (ENVIRONMENT.md): fp32 GEMM peak ≈ 92 GFLOP/s on one thread; DRAM ≈ 18 GB/s, ≈ 30 GB/s for
@@ -48,7 +48,7 @@ const L3_BYTES_PER_S = 30e9;
 const L3_BYTES = 32 * 2 ** 20;
 
 function parseArgs(argv) {
-  const args = { model: 'all', batch1Tokens: 128, batch32Tokens: 64, runs: 3, json: false, device: 'cpu' };
+  const args = { model: 'all', batch1Tokens: 128, batch32Tokens: 64, runs: 3, json: false, device: 'cpu', weightModes: ['inputs', 'initializers'] };
   // --model 0.6b: masa-rl only, shorter runs (a decode step of the 0.6B shape takes ~0.15 s at batch 1).
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -58,6 +58,13 @@ function parseArgs(argv) {
     else if (flag === '--batch1-tokens') (args.batch1Tokens = Number(value)), i++;
     else if (flag === '--batch32-tokens') (args.batch32Tokens = Number(value)), i++;
     else if (flag === '--runs') (args.runs = Number(value)), i++;
+    else if (flag === '--weights') {
+      // 0.6b only: which weight modes to run (both by default).
+      const modes = value.split(',');
+      if (!modes.every((mode) => mode === 'inputs' || mode === 'initializers')) throw new Error(`--weights takes inputs, initializers or both (comma-separated), got ${value}`);
+      args.weightModes = modes;
+      i++;
+    }
     else if (flag === '--device') {
       if (value !== 'cpu' && value !== 'cuda') throw new Error(`--device must be cpu or cuda, got ${value}`);
       args.device = value;
@@ -228,10 +235,14 @@ async function bigModel(args) {
   const { config, weights, parameters } = await prepare('qwen3-0.6b', QWEN3_0_6B, false);
   const prompt = Array.from({ length: 16 }, (_, i) => (i * 7919 + 11) % 150000);
   const report = [];
-  // Only 'inputs': frozen weights would have to sit inside the ONNX model, which protobuf caps at 2 GiB.
-  for (const weightMode of ['inputs']) {
+  // Both weight modes: 'inputs' (training: weights fed by reference every step) and 'initializers' (serving: frozen
+  // into the decode session, which pre-packs them; past protobuf's 2 GiB they reach ORT through a temporary external
+  // data file). The first warm-up call builds the sessions; its time is reported as setupMs.
+  for (const weightMode of args.weightModes) {
     const engine = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode, device: args.device });
+    const setupStarted = performance.now();
     for (let warm = 0; warm < 2; warm++) await engine.doGenerate([{ id: 'warm', promptTokenIds: prompt, n: 2, maxNewTokens: 2, topK: 50 }]);
+    const setupMs = performance.now() - setupStarted;
     for (const [batch, tokens] of [
       [1, Math.min(args.batch1Tokens, 32)],
       [32, Math.min(args.batch32Tokens, 16)],
@@ -259,6 +270,7 @@ async function bigModel(args) {
         masaDecodeTokS: Number(rate.toFixed(2)),
         ceilingTokS: Number(ceiling.toFixed(1)),
         masaOfCeiling: Number((rate / ceiling).toFixed(3)),
+        setupMs: Math.round(setupMs),
         transformersJsAnchor: ANCHORS_0_6B[batch],
         masaTimeSplitMs: {
           decodeRun: Math.round(profile.decodeRunMs),

@@ -95,7 +95,7 @@ export type { RmsNormalizationOptions, SimplifiedLayerNormalizationOptions } fro
 export { customOp } from './custom-op.js';
 export type { CustomOpOptions } from './custom-op.js';
 export { graphStats, serializeGraph } from './serialize.js';
-export type { SerializeOptions } from './serialize.js';
+export type { ExternalDataPlacement, SerializeOptions } from './serialize.js';
 
 // Autodiff
 export { grad } from './autodiff.js';
@@ -118,5 +118,5 @@ export type { RmsNormOptions } from './rms-norm.js';
 // Optimizer
 export { createAdamW } from './adamw.js';
 export type { AdamW, AdamWOptions, AdamWState, AdamWStepOptions, AdamWStepResult } from './adamw.js';
-export { saveModel } from './model-file.js';
-export type { SaveModelOptions } from './model-file.js';
+export { createExternalDataFile, saveModel } from './model-file.js';
+export type { ExternalDataFile, ExternalDataFileOptions, SaveModelOptions } from './model-file.js';

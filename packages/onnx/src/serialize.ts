@@ -41,6 +41,21 @@ function tensorProto(name: string | undefined, value: TensorValue): Record<strin
   };
 }
 
+/** An initializer whose bytes live in an external data file (ONNX `data_location: EXTERNAL`). */
+function externalTensorProto(name: string, value: TensorValue, location: string, offset: number): Record<string, unknown> {
+  return {
+    name,
+    dims: [...value.dims],
+    dataType: ONNX_ELEMENT_TYPE[value.dtype],
+    dataLocation: 1,
+    externalData: [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(value.data.byteLength) },
+    ],
+  };
+}
+
 function attributeProto(name: string, attribute: AttributeValue): Record<string, unknown> {
   switch (attribute.type) {
     case 'int':
@@ -76,6 +91,23 @@ export interface SerializeOptions {
    * @default ''
    */
   docString?: string;
+  /**
+   * Keeps initializers' bytes out of the model, in an external data file (ONNX external data): for models
+   * over protobuf's 2 GiB, and for weights that ONNX Runtime should memory-map. See `createExternalDataFile`.
+   * @default every initializer inline
+   */
+  externalData?: ExternalDataPlacement;
+}
+
+/** Where {@link serializeGraph} puts initializers' bytes when they go to an external data file. */
+export interface ExternalDataPlacement {
+  /** The data file as the model names it: a path relative to the model file's folder. */
+  location: string;
+  /**
+   * Byte offset of this initializer's data in the file (the placement writes it there), or `undefined` to keep
+   * the initializer inline.
+   */
+  offsetOf(name: string, value: TensorValue): number | undefined;
 }
 
 /** Encodes the graph as ONNX model bytes (opset {@link ONNX_OPSET}), keeping only what the outputs need. */
@@ -104,7 +136,9 @@ export function serializeGraph(graph: Graph, options: SerializeOptions = {}): Ui
   const initializers: Record<string, unknown>[] = [];
   for (const record of state.values) {
     if ((record.kind === 'initializer' || record.kind === 'constant') && liveValues.has(record.id) && record.data !== undefined) {
-      initializers.push(tensorProto(valueName(record), record.data));
+      const name = valueName(record);
+      const offset = record.kind === 'initializer' ? options.externalData?.offsetOf(name, record.data) : undefined;
+      initializers.push(offset === undefined ? tensorProto(name, record.data) : externalTensorProto(name, record.data, options.externalData?.location ?? '', offset));
     }
   }
   const model = {

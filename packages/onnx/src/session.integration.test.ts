@@ -1,10 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MasaError } from '@masa-rl/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraph, type Graph } from './graph.js';
-import { saveModel } from './model-file.js';
+import { createExternalDataFile, saveModel } from './model-file.js';
+import { fusedMatMul } from './ops-linalg.js';
 import { add, mul } from './ops-elementwise.js';
 import { reduceSum } from './ops-reduce.js';
 import { serializeGraph } from './serialize.js';
@@ -100,6 +101,67 @@ describe('createSession: models and feeds', () => {
       expect(session.outputNames).toEqual(['sum', 'total']);
       expect(session.inputs[0]).toEqual({ name: 'x', dtype: 'float32', shape: ['batch', 3] });
     }
+  });
+
+  it('external data: two models share one data file, each weight written once, page-aligned; results equal the inline model', async () => {
+    const k = 64;
+    const n = 48;
+    const w = Float32Array.from({ length: n * k }, (_, i) => Math.sin(i) / 8);
+    const bias = Float32Array.from({ length: 4 }, (_, i) => i); // 16 bytes: stays inline
+    const build = (name: string, transposed: boolean): Graph => {
+      const g = createGraph({ name });
+      const x = g.input('x', 'float32', ['batch', k]);
+      const weight = g.initializer('w', createTensorValue('float32', [n, k], w));
+      const y = fusedMatMul(x, weight, { transB: true, alpha: transposed ? 2 : 1 });
+      g.output('y', y);
+      g.output('b', add(g.initializer('bias', createTensorValue('float32', [4], bias)), g.constant(createTensorValue('float32', [4], [1, 1, 1, 1]))));
+      return g;
+    };
+    const dir = join(folder, 'external');
+    await mkdir(dir, { recursive: true });
+    const file = createExternalDataFile({ path: join(dir, 'weights.bin'), minBytes: 64, alignment: 4096 });
+    const inlineBytes = await saveModel({ model: build('a', false), path: join(dir, 'a.onnx'), externalData: file });
+    await saveModel({ model: build('b', true), path: join(dir, 'b.onnx'), externalData: file });
+    file.close();
+    expect(file.tensorCount).toBe(1); // w, once for both models; bias stays inline
+    expect(file.byteLength).toBe(n * k * 4);
+    expect(inlineBytes).toBeLessThan(n * k * 4); // the weight is not inside the model
+    const written = new Float32Array((await readFile(join(dir, 'weights.bin'))).buffer.slice(0, n * k * 4));
+    expect(written).toEqual(w);
+    const x = createTensorValue('float32', [2, k], Float32Array.from({ length: 2 * k }, (_, i) => Math.cos(i)));
+    await using inline = await createSession({ model: build('a', false) });
+    const expected = (await inline.run({ x }))['y']!.data as Float32Array;
+    await using a = await createSession({ model: join(dir, 'a.onnx') });
+    await using b = await createSession({ model: join(dir, 'b.onnx') });
+    // The sessions keep working after the files are gone (ONNX Runtime has loaded or mapped them).
+    await rm(dir, { recursive: true });
+    const fromA = (await a.run({ x }))['y']!.data as Float32Array;
+    const fromB = (await b.run({ x }))['y']!.data as Float32Array;
+    expect(Array.from(fromA)).toEqual(Array.from(expected));
+    expect(Array.from(fromB)).toEqual(Array.from(expected, (v) => 2 * v));
+    expect(Array.from((await a.run({ x }))['b']!.data as Float32Array)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('external data: the second tensor starts at the next alignment boundary; misuse gets clear errors', async () => {
+    const dir = join(folder, 'external-align');
+    await mkdir(join(dir, 'sub'), { recursive: true });
+    const g = createGraph({ name: 'two' });
+    const x = g.input('x', 'float32', [3]);
+    g.output('y', add(add(x, g.initializer('p', createTensorValue('float32', [3], [1, 2, 3]))), g.initializer('q', createTensorValue('float32', [3], [10, 20, 30]))));
+    const file = createExternalDataFile({ path: join(dir, 'sub', 'data.bin'), minBytes: 0, alignment: 64 });
+    await saveModel({ model: g, path: join(dir, 'two.onnx'), externalData: file });
+    file.close();
+    expect(file.byteLength).toBe(64 + 12);
+    expect((await stat(join(dir, 'sub', 'data.bin'))).size).toBe(64 + 12);
+    await using session = await createSession({ model: join(dir, 'two.onnx') });
+    expect(Array.from((await session.run({ x: createTensorValue('float32', [3], [0, 0, 1]) }))['y']!.data as Float32Array)).toEqual([11, 22, 34]);
+    // A model below the data file's folder would need '..' in its location, which ONNX Runtime refuses.
+    const below = createExternalDataFile({ path: join(dir, 'data2.bin'), minBytes: 0 });
+    await expect(saveModel({ model: g, path: join(dir, 'sub', 'm.onnx'), externalData: below })).rejects.toMatchObject({ code: 'ARGUMENT_INVALID' });
+    below.close();
+    await expect(saveModel({ model: g, path: join(dir, 'm.onnx'), externalData: below })).rejects.toMatchObject({ code: 'ARGUMENT_INVALID' });
+    await expect(saveModel({ model: serializeGraph(g), path: join(dir, 'm.onnx'), externalData: below })).rejects.toMatchObject({ code: 'ARGUMENT_INVALID' });
+    expect(() => createExternalDataFile({ path: join(dir, 'missing-folder', 'x.bin') })).toThrow(expect.objectContaining({ code: 'FILE_WRITE_FAILED' }));
   });
 
   it('missing files and corrupt models get FILE_NOT_FOUND and MODEL_LOAD_FAILED', async () => {

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MasaError } from '@masa-rl/core';
@@ -16,8 +17,9 @@ import { createOrtEngine, type OrtEngine, type OrtEngineOptions } from './ort-en
 /** Options of {@link loadOrtEngine}: a folder plus the engine's own options (plain data, so they cross to a child). */
 export interface LoadOrtEngineOptions extends Omit<OrtEngineOptions, 'config' | 'weights' | 'tokenizer' | 'eosTokenIds' | 'weightMode'> {
   /**
-   * As {@link OrtEngineOptions.weightMode}, plus `auto`: frozen initializers (faster per step) when the float32
-   * weights fit ONNX's 2 GiB limit, else inputs. Nothing outside the engine sees these weights, so freezing is safe.
+   * As {@link OrtEngineOptions.weightMode}, plus `auto`: frozen initializers (faster per step: ORT pre-packs them)
+   * when the float32 weights fit ONNX's 2 GiB limit or the machine has memory for a second copy (2.5 × the weights
+   * within 60% of RAM), else inputs. Nothing outside the engine sees these weights, so freezing is safe.
    * @default 'auto'
    */
   weightMode?: 'inputs' | 'initializers' | 'auto';
@@ -47,6 +49,11 @@ async function generationEosIds(folder: string): Promise<number[]> {
   return ids as number[];
 }
 
+/** `auto`'s choice: freeze the weights when they fit inline or a second copy fits comfortably in memory. */
+export function autoWeightMode(weightBytes: number, memoryBytes: number): 'inputs' | 'initializers' {
+  return weightBytes <= 1.9 * 2 ** 30 || 2.5 * weightBytes <= 0.6 * memoryBytes ? 'initializers' : 'inputs';
+}
+
 /** Loads a model folder (float32) and creates an {@link OrtEngine} over it, in this process. */
 export async function loadOrtEngine(options: LoadOrtEngineOptions): Promise<OrtEngine> {
   const { modelPath, loadTokenizer: withTokenizer = true, eosTokenIds, weightMode = 'auto', ...engineOptions } = options;
@@ -61,7 +68,7 @@ export async function loadOrtEngine(options: LoadOrtEngineOptions): Promise<OrtE
   for (const data of weights.values()) weightBytes += data.byteLength;
   return createOrtEngine({
     ...engineOptions,
-    weightMode: weightMode === 'auto' ? (weightBytes <= 1.9 * 2 ** 30 ? 'initializers' : 'inputs') : weightMode,
+    weightMode: weightMode === 'auto' ? autoWeightMode(weightBytes, totalmem()) : weightMode,
     config,
     weights: weights as ReadonlyMap<string, Float32Array>,
     eosTokenIds: eos,

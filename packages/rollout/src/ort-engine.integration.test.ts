@@ -1,6 +1,9 @@
 import { MasaError, type RolloutEvent, type RolloutRequest, type RolloutResult } from '@masa-rl/core';
 import { buildCausalLmGraph, createModelRunner, listParameters, type ModelRunner } from '@masa-rl/model';
 import { createSession, createTensorValue, type Session, type TensorValue } from '@masa-rl/onnx';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { letterTokenizer, tinyModel, type TinyModel } from './__tests__/tiny-model.js';
 import { createOrtEngine, type OrtEngine } from './ort-engine.js';
@@ -249,6 +252,40 @@ describe('ORT engine: scheduling and stop handling', () => {
     const [frozen] = await engine({ weightMode: 'initializers' }).doGenerate([request]);
     const [fed] = await engine().doGenerate([request]);
     expectSameSamples(frozen, fed);
+  });
+
+  it('frozen weights past the inline limit travel through an external data file that is removed once loaded', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'ort-engine-external-'));
+    try {
+      const request: RolloutRequest = { id: 'x', promptTokenIds: prompts[0] as number[], n: 3, seed: 5, maxNewTokens: 10, topK: 20 };
+      const external = engine({ weightMode: 'initializers', inlineWeightLimitBytes: 0, tempDir: scratch });
+      const [viaFile] = await external.doGenerate([request]);
+      expect(await readdir(scratch)).toEqual([]);
+      const [fed] = await engine().doGenerate([request]);
+      expectSameSamples(viaFile, fed);
+      // The decode session holds its own copy: zeroing the final norm changes nothing for it.
+      const norm = weights.get('model.norm.weight') as Float32Array;
+      const saved = norm.slice();
+      try {
+        norm.fill(0);
+        const [again] = await external.doGenerate([{ ...request, promptTokenIds: prompts[0] as number[] }]);
+        // Prefill still reads the weights in place, so the first token comes from all-zero logits (uniform over the
+        // top 20); the decode steps do not see the change.
+        const uniform = Math.log(1 / 20);
+        for (const sample of again?.samples ?? []) {
+          expect(sample.logprobs[0]).toBeCloseTo(uniform, 9);
+          for (const logprob of sample.logprobs.slice(1)) expect(Math.abs(logprob - uniform)).toBeGreaterThan(1e-6);
+        }
+      } finally {
+        norm.set(saved);
+      }
+      const missing = engine({ weightMode: 'initializers', inlineWeightLimitBytes: 0, tempDir: join(scratch, 'absent') });
+      const error = await failure(missing.doGenerate([request]));
+      expect(error.code).toBe('FILE_WRITE_FAILED');
+      expect(error.message).toContain('set tempDir');
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 
   it('rejects bad requests with the field named', async () => {

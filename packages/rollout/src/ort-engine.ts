@@ -22,6 +22,9 @@
  * computes; host the engine with `createChildProcessEngine` where the caller
  * must stay responsive.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   MasaError,
   hashString,
@@ -36,7 +39,7 @@ import {
   type Rng,
 } from '@masa-rl/core';
 import { ATTENTION_MASK, INPUT_IDS, POSITION_IDS, leftPadBatch, listParameters, pastName, presentName, type ModelConfig } from '@masa-rl/model';
-import { createSession, createTensorValue, type Device, type Session, type TensorValue } from '@masa-rl/onnx';
+import { createExternalDataFile, createSession, createTensorValue, saveModel, type Device, type Graph, type Session, type TensorValue } from '@masa-rl/onnx';
 import { validateRolloutRequest } from './request-validation.js';
 import { CACHE_LENGTH, CACHE_START, buildDecodeGraph, buildPrefillGraph, newCacheName } from './rollout-graph.js';
 import { createSampleRng, createSampler, type ResolvedSamplingParams } from './sampling.js';
@@ -55,11 +58,21 @@ export interface OrtEngineOptions {
   weights: ReadonlyMap<string, Float32Array | Float64Array>;
   /**
    * `inputs`: weights are fed at every run (zero-copy; updates visible: what training needs).
-   * `initializers`: weights are frozen into the session when it is built (ORT can pre-pack them; faster per step, a copy
-   * of the weights inside ORT; later changes to the arrays are not seen). For serving and evaluation.
+   * `initializers`: weights are frozen into the session when it is built (ORT pre-packs them for its matrix kernels:
+   * faster per step, a second copy of the weights inside ORT; later changes to the arrays are not seen). For serving
+   * and evaluation. Past `inlineWeightLimitBytes` they reach ORT through a temporary external data file in `tempDir`.
    * @default 'inputs'
    */
   weightMode?: 'inputs' | 'initializers';
+  /**
+   * Frozen weights up to this size go inside the ONNX model; larger ones through a temporary external data file
+   * (removed once ORT has loaded it), and then only the decode graph freezes them (prefill, many tokens per weight,
+   * keeps reading them as inputs rather than holding a second pre-packed copy).
+   * @default 1.9 GiB (protobuf caps a model at 2 GiB)
+   */
+  inlineWeightLimitBytes?: number;
+  /** Folder for that temporary file (it needs the weights' size free for a moment). @default os.tmpdir() */
+  tempDir?: string;
   /** For sample text, stop strings and chat prompts. Without one, samples carry token ids with empty text. @default none */
   tokenizer?: OrtEngineTokenizer;
   /** Ids that end every sample (on top of each request's stopTokenIds). @default config.eosTokenIds */
@@ -137,7 +150,7 @@ interface Sequence {
   start: number;
 }
 
-/** ONNX models hold at most 2 GiB inline (protobuf); leave headroom for the graph itself. */
+/** ONNX models hold at most 2 GiB inline (protobuf); leave headroom for the graph itself. Larger frozen weights go to external data. */
 const MAX_INLINE_WEIGHT_BYTES = 1.9 * 2 ** 30;
 
 const emptyProfile = (): OrtEngineProfile => ({
@@ -166,15 +179,18 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     device = 'cpu',
     intraOpNumThreads = 1,
     weightMode = 'inputs',
+    inlineWeightLimitBytes = MAX_INLINE_WEIGHT_BYTES,
+    tempDir = tmpdir(),
   } = options;
   const eosTokenIds = [...(options.eosTokenIds ?? config.eosTokenIds)];
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new MasaError('CONFIG_INVALID', `createOrtEngine: maxBatchSize must be an integer ≥ 1, got ${maxBatchSize}`);
   if (!Number.isInteger(maxPrefillTokens) || maxPrefillTokens < 1) {
     throw new MasaError('CONFIG_INVALID', `createOrtEngine: maxPrefillTokens must be an integer ≥ 1, got ${maxPrefillTokens}`);
   }
+  if (!(inlineWeightLimitBytes >= 0)) throw new MasaError('CONFIG_INVALID', `createOrtEngine: inlineWeightLimitBytes must be ≥ 0, got ${inlineWeightLimitBytes}`);
   const { numLayers, numKvHeads: kvHeads, headDim, vocabSize } = config;
 
-  // Weights are fed by reference, every run.
+  // Weights that a session does not hold are fed by reference, every run.
   const weightFeeds: Record<string, TensorValue> = {};
   let weightBytes = 0;
   for (const spec of listParameters(config)) {
@@ -183,23 +199,49 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     if (!(data instanceof Float32Array)) {
       throw new MasaError('MODEL_LOAD_FAILED', `createOrtEngine: "${spec.name}" is a ${data.constructor.name}; the engine runs float32 (load the model with dtype 'float32')`);
     }
-    if (weightMode === 'inputs') weightFeeds[spec.name] = createTensorValue('float32', spec.shape, data);
+    weightFeeds[spec.name] = createTensorValue('float32', spec.shape, data);
     weightBytes += data.byteLength;
   }
-  if (weightMode === 'initializers' && weightBytes > MAX_INLINE_WEIGHT_BYTES) {
-    throw new MasaError(
-      'CONFIG_INVALID',
-      `createOrtEngine: weightMode 'initializers' puts the weights inside the ONNX model, which protobuf caps at 2 GiB; this model has ${(weightBytes / 2 ** 30).toFixed(2)} GiB of float32 weights: use weightMode 'inputs'`,
-    );
-  }
 
-  const weightSource = weightMode === 'inputs' ? ('inputs' as const) : (weights as ReadonlyMap<string, Float32Array>);
-  let prefillPromise: Promise<Session> | undefined;
-  let decodePromise: Promise<Session> | undefined;
-  const prefillSession = (): Promise<Session> =>
-    (prefillPromise ??= createSession({ model: buildPrefillGraph(config, weightSource), device, intraOpNumThreads }));
-  const decodeSession = (): Promise<Session> =>
-    (decodePromise ??= createSession({ model: buildDecodeGraph(config, weightSource), device, intraOpNumThreads }));
+  let sessionsPromise: Promise<{ prefill: Session; decode: Session }> | undefined;
+  /** Both sessions, built on first use. */
+  const sessions = (): Promise<{ prefill: Session; decode: Session }> => (sessionsPromise ??= openSessions());
+  const openSessions = async (): Promise<{ prefill: Session; decode: Session }> => {
+    const open = (model: Graph | string): Promise<Session> => createSession({ model, device, intraOpNumThreads });
+    if (weightMode === 'inputs') return { prefill: await open(buildPrefillGraph(config, 'inputs')), decode: await open(buildDecodeGraph(config, 'inputs')) };
+    const frozen = weights as ReadonlyMap<string, Float32Array>;
+    if (weightBytes <= inlineWeightLimitBytes) return { prefill: await open(buildPrefillGraph(config, frozen)), decode: await open(buildDecodeGraph(config, frozen)) };
+    // Past protobuf's 2 GiB the frozen weights go to an external data file, which ORT maps when it loads the model
+    // by path; the folder is removed once the session holds them. Prefill keeps the weights as inputs: it runs many
+    // tokens per weight (packing them per run costs little) and a second pre-packed copy would double the memory.
+    const folder = await mkdtemp(join(tempDir, 'masa-rl-ort-')).catch((error: unknown) => {
+      throw new MasaError('FILE_WRITE_FAILED', `createOrtEngine: could not create a temporary folder in ${tempDir} for the frozen weights: set tempDir to a writable folder, or use weightMode 'inputs'`, {
+        cause: error,
+      });
+    });
+    try {
+      const data = createExternalDataFile({ path: join(folder, 'weights.bin') });
+      try {
+        await saveModel({ model: buildDecodeGraph(config, frozen), path: join(folder, 'decode.onnx'), externalData: data });
+      } finally {
+        data.close();
+      }
+      return { prefill: await open(buildPrefillGraph(config, 'inputs')), decode: await open(join(folder, 'decode.onnx')) };
+    } catch (error: unknown) {
+      if (MasaError.isInstance(error) && error.code === 'FILE_WRITE_FAILED') {
+        throw new MasaError(
+          'FILE_WRITE_FAILED',
+          `createOrtEngine: freezing ${(weightBytes / 2 ** 30).toFixed(2)} GiB of weights needs that much free space in ${tempDir} for a moment (set tempDir, or use weightMode 'inputs'): ${error.message}`,
+          { cause: error },
+        );
+      }
+      throw error;
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  };
+  const decodeWeightFeeds = weightMode === 'inputs' ? weightFeeds : {};
+  const prefillWeightFeeds = weightMode === 'inputs' || weightBytes > inlineWeightLimitBytes ? weightFeeds : {};
   const sampler = createSampler({ vocabSize });
   let profile = emptyProfile();
   let closed = false;
@@ -386,14 +428,14 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     const feedStarted = performance.now();
     const padded = leftPadBatch({ sequences: prompts.map((prompt) => prompt.promptIds) });
     const feeds: Record<string, TensorValue> = {
-      ...weightFeeds,
+      ...prefillWeightFeeds,
       [INPUT_IDS]: createTensorValue('int64', [batch, padded.seq], padded.inputIds),
       [ATTENTION_MASK]: createTensorValue('int64', [batch, padded.seq], padded.attentionMask),
       [POSITION_IDS]: createTensorValue('int64', [batch, padded.seq], padded.positionIds),
     };
     profile.feedMs += performance.now() - feedStarted;
     const runStarted = performance.now();
-    const out = await (await prefillSession()).run(feeds);
+    const out = await (await sessions()).prefill.run(feeds);
     profile.prefillRunMs += performance.now() - runStarted;
     profile.prefillRuns += 1;
     profile.prefillTokens += batch * padded.seq;
@@ -461,7 +503,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
       starts[r] = BigInt(row.start);
     });
     const feeds: Record<string, TensorValue> = {
-      ...weightFeeds,
+      ...decodeWeightFeeds,
       [INPUT_IDS]: createTensorValue('int64', [batch, 1], inputIds),
       [POSITION_IDS]: createTensorValue('int64', [batch, 1], positionIds),
       [CACHE_START]: createTensorValue('int64', [batch], starts),
@@ -470,7 +512,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     };
     profile.feedMs += performance.now() - feedStarted;
     const runStarted = performance.now();
-    const out = await (await decodeSession()).run(feeds);
+    const out = await (await sessions()).decode.run(feeds);
     profile.decodeRunMs += performance.now() - runStarted;
     profile.decodeSteps += 1;
     profile.decodeRowSteps += batch;
@@ -585,11 +627,10 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     const failure = new MasaError('ENGINE_FAILED', 'ort engine: closed; create a new engine');
     for (const call of [...activeCalls]) finishCall(call, failure);
     await loop?.catch(() => undefined);
-    for (const pending of [prefillPromise, decodePromise]) {
-      if (pending !== undefined) await (await pending.catch(() => undefined))?.release();
-    }
-    prefillPromise = undefined;
-    decodePromise = undefined;
+    const opened = await sessionsPromise?.catch(() => undefined);
+    await opened?.prefill.release();
+    await opened?.decode.release();
+    sessionsPromise = undefined;
     cache = [];
   };
 

@@ -31,6 +31,7 @@ describe('ONNX protobuf schema', () => {
       'ModelProto',
       'GraphProto',
       'TensorProto',
+      'StringStringEntryProto',
       'TensorShapeProto',
       'TensorShapeProto.Dimension',
       'TypeProto',
@@ -55,5 +56,8 @@ describe('ONNX protobuf schema', () => {
     expect(id('NodeProto', 'domain')).toBe(7);
     expect(id('AttributeProto', 'type')).toBe(20);
     expect(id('TensorProto', 'rawData')).toBe(9);
+    expect(id('TensorProto', 'externalData')).toBe(13);
+    expect(id('TensorProto', 'dataLocation')).toBe(14);
+    expect(root.lookupEnum('onnx.TensorProto.DataLocation').values['EXTERNAL']).toBe(1);
   });
 });

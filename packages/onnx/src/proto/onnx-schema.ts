@@ -69,6 +69,19 @@ export const ONNX_SCHEMA = {
             dataType: { type: 'int32', id: 2 },
             name: { type: 'string', id: 8 },
             rawData: { type: 'bytes', id: 9 },
+            externalData: { rule: repeated, type: 'StringStringEntryProto', id: 13 },
+            dataLocation: { type: 'DataLocation', id: 14 },
+          },
+          nested: {
+            DataLocation: {
+              values: { DEFAULT: 0, EXTERNAL: 1 },
+            },
+          },
+        },
+        StringStringEntryProto: {
+          fields: {
+            key: { type: 'string', id: 1 },
+            value: { type: 'string', id: 2 },
           },
         },
         TensorShapeProto: {
