@@ -17,12 +17,13 @@ const VARIANTS: Record<string, TinyModelOverrides> = {
   'qwen3 tied, partial rotary': { architecture: 'qwen3', tie: true, configOverrides: { partial_rotary_factor: 0.5 } },
 };
 
-describe('decode graph against the model graphs, per architecture', () => {
-  for (const [name, overrides] of Object.entries(VARIANTS)) {
-    it(name, async () => {
+describe('decode graph against the model graphs, per architecture and weight mode', () => {
+  // 'initializers' joins q/k/v and gate/up into one matrix each (with their biases): checked here per variant.
+  for (const [name, overrides] of Object.entries(VARIANTS)) for (const weightMode of ['inputs', 'initializers'] as const) {
+    it(`${name}, weights as ${weightMode}`, async () => {
       const { config, weights } = tinyModel(`decode-${name}`, { ...overrides, eosTokenId: 1000 });
       const vocab = config.vocabSize;
-      await using engine = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 3 });
+      await using engine = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 3, weightMode });
       await using full = await createSession({ model: buildCausalLmGraph({ config, withPast: false, logits: 'all' }).graph });
       await using scorer = createModelRunner({ config, weights });
       const prompts = [[3, 14, 15, 9, 2, 6], [5, 35], [8, 9, 7, 9]];

@@ -41,11 +41,11 @@ import {
 import {
   add,
   and,
-  applyRotary,
   cast,
   concat,
   cos,
   createGraph,
+  customOp,
   createTensorValue,
   fusedMatMul,
   gather,
@@ -115,6 +115,35 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
     const y = fusedMatMul(x, weight(`${prefix}.weight`), { transB: true }); // x @ W^T
     return projectionHasBias(config, module) ? add(y, weight(`${prefix}.bias`)) : y;
   };
+  /**
+   * Projections that read the same input, as one matrix product when the weights are frozen (one kernel call and one
+   * pre-packed matrix instead of several), split after. Weights fed as inputs stay separate: joining them would copy
+   * them at every run.
+   */
+  const projectTogether = (x: Tensor, layer: number, modules: readonly ProjectionModule[]): Tensor[] => {
+    if (weightSource === 'inputs') return modules.map((module) => project(x, layer, module));
+    const parts = modules.map((module) => weightSource.get(`${projectionPrefix(layer, module)}.weight`));
+    if (parts.some((part) => part === undefined)) return modules.map((module) => project(x, layer, module));
+    const rows = parts.map((part) => (part as Float32Array | Float64Array).length / hiddenSize);
+    const joined = new Float32Array(rows.reduce((a, b) => a + b, 0) * hiddenSize);
+    let offset = 0;
+    for (const part of parts) {
+      joined.set(part as Float32Array | Float64Array, offset);
+      offset += (part as Float32Array | Float64Array).length;
+    }
+    let y = fusedMatMul(x, graph.initializer(`fused.${layer}.${modules.join('+')}.weight`, createTensorValue('float32', [joined.length / hiddenSize, hiddenSize], joined)), { transB: true });
+    if (modules.some((module) => projectionHasBias(config, module))) {
+      const bias = new Float32Array(joined.length / hiddenSize);
+      let at = 0;
+      modules.forEach((module, i) => {
+        const part = projectionHasBias(config, module) ? weightSource.get(`${projectionPrefix(layer, module)}.bias`) : undefined;
+        if (part !== undefined) bias.set(part, at);
+        at += rows[i] as number;
+      });
+      y = add(y, graph.initializer(`fused.${layer}.${modules.join('+')}.bias`, createTensorValue('float32', [bias.length], bias)));
+    }
+    return split(y, { axis: -1, sizes: rows });
+  };
 
   // Additive mask over the cache slots: 0 where start ≤ slot < length, else -1e9 (as the model's attention masks). [batch, 1, 1, capacity]
   const capacity = squeeze(shape(buffers[0]?.key as Tensor, { start: 2, end: 3 }), [0]); // scalar
@@ -122,16 +151,21 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
   const valid = and(greaterOrEqual(slots, unsqueeze(cacheStart, [1])), less(slots, cacheLength)); // [batch, capacity]
   const pastBias = unsqueeze(mul(sub(cast(valid, 'float32'), 1), 1e9), [1, 2]); // [batch, 1, 1, capacity]
 
-  // Rotary tables [batch, 1, 1, rotaryDim/2] from the positions.
+  // Rotary tables [batch, 1, rotaryDim/2] from the positions, for ONNX's RotaryEmbedding (rotate-half layout, one
+  // node per tensor instead of a dozen elementwise ops).
   const { rotaryDim } = config.rope;
   const inverse = graph.constant(createTensorValue('float32', [rotaryDim / 2], Array.from(computeInverseFrequencies(config.rope))));
-  const angles = mul(unsqueeze(cast(positionIds, 'float32'), [1, 3]), inverse); // [batch, 1, 1, rotaryDim/2]
-  const tables = { cos: cos(angles), sin: sin(angles) };
-  const rotate = (x: Tensor): Tensor => {
-    if (rotaryDim === headDim) return applyRotary(x, tables);
-    const [rotating, passing] = split(x, { axis: -1, sizes: [rotaryDim, headDim - rotaryDim] }) as [Tensor, Tensor];
-    return concat([applyRotary(rotating, tables), passing], -1);
-  };
+  const angles = mul(unsqueeze(cast(positionIds, 'float32'), [2]), inverse); // [batch, 1, rotaryDim/2]
+  const cosTable = cos(angles);
+  const sinTable = sin(angles);
+  /** Rotates x `[batch, heads, 1, headDim]`. */
+  const rotate = (x: Tensor): Tensor =>
+    customOp({
+      opType: 'RotaryEmbedding',
+      inputs: [x, cosTable, sinTable],
+      outputs: [{ dtype: 'float32', shape: x.shape }],
+      attributes: { interleaved: { type: 'int', value: 0 }, ...(rotaryDim === headDim ? {} : { rotary_embedding_dim: { type: 'int', value: rotaryDim } }) },
+    })[0] as Tensor;
   const scale = 1 / Math.sqrt(headDim);
   const end = [2 ** 31 - 1];
 
@@ -141,15 +175,17 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
     const p = `model.layers.${layer}`;
     const cache = buffers[layer] as { key: Tensor; value: Tensor };
     const x = rmsNorm(h, weight(`${p}.input_layernorm.weight`), { epsilon }); // [batch, 1, hidden]
-    // One token per row: [batch, 1, heads·headDim] reshapes to [batch, kvHeads, group, headDim] without a transpose.
-    let q = reshape(project(x, layer, 'q_proj'), [BATCH_DIM, numKvHeads, group, headDim]); // query head j·group + i → [j, i]
-    let k = reshape(project(x, layer, 'k_proj'), [BATCH_DIM, numKvHeads, 1, headDim]);
-    const v = reshape(project(x, layer, 'v_proj'), [BATCH_DIM, numKvHeads, 1, headDim]);
+    const [qProjected, kProjected, vProjected] = projectTogether(x, layer, ['q_proj', 'k_proj', 'v_proj']) as [Tensor, Tensor, Tensor];
+    // One token per row: [batch, 1, heads·headDim] reshapes to [batch, heads, 1, headDim] (query head j·group + i is
+    // then [j, i] of [batch, kvHeads, group, headDim]) without a transpose.
+    let q = reshape(qProjected, [BATCH_DIM, numHeads, 1, headDim]);
+    let k = reshape(kProjected, [BATCH_DIM, numKvHeads, 1, headDim]);
+    const v = reshape(vProjected, [BATCH_DIM, numKvHeads, 1, headDim]);
     if (config.qkNorm) {
       q = rmsNorm(q, weight(`${p}.self_attn.q_norm.weight`), { epsilon });
       k = rmsNorm(k, weight(`${p}.self_attn.k_norm.weight`), { epsilon });
     }
-    q = mul(rotate(q), scale);
+    q = reshape(mul(rotate(q), scale), [BATCH_DIM, numKvHeads, group, headDim]);
     k = rotate(k);
     fresh.push({ key: k, value: v });
     const pastScores = add(fusedMatMul(q, cache.key, { transB: true }), pastBias); // [batch, kvHeads, group, capacity]
@@ -160,7 +196,8 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
     const context = add(matMul(pastWeights, cache.value), mul(newWeights, v)); // [batch, kvHeads, group, headDim]
     h = add(h, project(reshape(context, [BATCH_DIM, 1, numHeads * headDim]), layer, 'o_proj'));
     const y = rmsNorm(h, weight(`${p}.post_attention_layernorm.weight`), { epsilon });
-    h = add(h, project(mul(silu(project(y, layer, 'gate_proj')), project(y, layer, 'up_proj')), layer, 'down_proj'));
+    const [gate, up] = projectTogether(y, layer, ['gate_proj', 'up_proj']) as [Tensor, Tensor];
+    h = add(h, project(mul(silu(gate), up), layer, 'down_proj'));
   }
   const hidden = reshape(rmsNorm(h, weight('model.norm.weight'), { epsilon }), [BATCH_DIM, hiddenSize]); // [batch, hidden]
   graph.output('logits', languageModelHead(config, weights, hidden)); // [batch, vocab]
