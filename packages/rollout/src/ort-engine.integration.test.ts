@@ -159,6 +159,21 @@ describe('ORT engine: numerics (acceptance 1)', () => {
 });
 
 describe('ORT engine: scheduling and stop handling', () => {
+  it('cache resizing (growth with rows at different offsets, shrinking after a long row leaves) changes no sample', async () => {
+    // Two rows: one long sequence runs while short ones come and go at ever later offsets; the last short one
+    // outlives it, so the cache shifts out the dead slots and shrinks under a live row.
+    const requests: RolloutRequest[] = [
+      { id: 'long', promptTokenIds: prompts[2] as number[], seed: 1, maxNewTokens: 200 },
+      ...[30, 7, 43, 50, 20].map((maxNewTokens, i) => ({ id: `short${i}`, promptTokenIds: prompts[i % 2] as number[], seed: 10 + i, maxNewTokens })),
+      { id: 'tail', promptTokenIds: prompts[0] as number[], seed: 30, maxNewTokens: 80 },
+    ];
+    const together = await engine({ maxBatchSize: 2, eosTokenIds: [] }).doGenerate(requests);
+    for (const [i, request] of requests.entries()) {
+      const [alone] = await engine({ maxBatchSize: 1, eosTokenIds: [] }).doGenerate([request]);
+      expectSameSamples(together[i], alone);
+    }
+  });
+
   it('finished sequences stop costing compute; waiting ones refill the batch; n samples share one prefill', async () => {
     const created = engine({ maxBatchSize: 2, eosTokenIds: [] });
     const budgets = [3, 9, 1, 6, 4];

@@ -259,27 +259,45 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
   const headStride = (): number => slotCapacity * headDim;
   const rowStride = (): number => kvHeads * slotCapacity * headDim;
 
-  /** Grows the cache buffers to hold `rowsNeeded` rows of `slotsNeeded` slots (doubling), keeping active rows. */
+  /**
+   * Sizes the cache buffers for `rowsNeeded` rows of `slotsNeeded` slots, keeping active rows. Decode attends over the
+   * whole slot capacity (unused slots masked), so capacity tracks the length closely: it grows by a quarter, in steps
+   * of 16 slots (each growth moves the cache once, a few steps' worth of attention reads), and shrinks back when it
+   * is over twice what the length needs (after long sequences leave the batch).
+   */
   const ensureCapacity = (rowsNeeded: number, slotsNeeded: number): void => {
-    if (rowsNeeded <= rowCapacity && slotsNeeded <= slotCapacity) return;
+    const fitted = Math.ceil((slotsNeeded * 1.25) / 16) * 16;
+    const tooLarge = slotCapacity > 2 * fitted;
+    if (rowsNeeded <= rowCapacity && slotsNeeded <= slotCapacity && !tooLarge) return;
     const newRows = Math.max(rowCapacity, Math.min(maxBatchSize, Math.max(rowsNeeded, 2 * rowCapacity)));
-    // Decode attends over the whole capacity (unused slots masked), so grow by half, in steps of 64 slots.
-    const newSlots = slotsNeeded <= slotCapacity ? slotCapacity : Math.ceil(Math.max(slotsNeeded, slotCapacity * 1.5) / 64) * 64;
+    const newSlots = tooLarge ? fitted : slotsNeeded <= slotCapacity ? slotCapacity : Math.ceil(Math.max(slotsNeeded, slotCapacity * 1.25) / 16) * 16;
     const newHeadStride = newSlots * headDim;
     const newRowStride = kvHeads * newHeadStride;
-    cache = cache.length === 0 ? Array.from({ length: numLayers }, () => ({ key: new Float32Array(0), value: new Float32Array(0) })) : cache;
-    cache = cache.map((layer) => {
-      const moved = { key: new Float32Array(newRows * newRowStride), value: new Float32Array(newRows * newRowStride) };
-      rows.forEach((row, r) => {
-        for (let h = 0; h < kvHeads; h++) {
-          const from = r * rowStride() + h * headStride();
-          const to = r * newRowStride + h * newHeadStride;
-          moved.key.set(layer.key.subarray(from + row.start * headDim, from + length * headDim), to + row.start * headDim);
-          moved.value.set(layer.value.subarray(from + row.start * headDim, from + length * headDim), to + row.start * headDim);
-        }
-      });
-      return moved;
-    });
+    const needed = newRows * newRowStride;
+    const oldRowStride = rowStride();
+    const oldHeadStride = headStride();
+    // Each (row, head) block keeps its slots [start, length) and moves to its new offset. Within one buffer, blocks
+    // move up when the strides grow (so go from the last block down) and down when they shrink (first block up), so
+    // no block is overwritten before it has moved. A new buffer (with room for a few more growths) only when the
+    // old one is too small: no allocation or page faults on most resizes.
+    const relayout = (data: Float32Array): Float32Array => {
+      const target = data.length >= needed ? data : new Float32Array(Math.ceil(needed * 1.5));
+      const blocks = rows.length * kvHeads;
+      const descending = target === data && newRowStride > oldRowStride;
+      for (let i = 0; i < blocks; i++) {
+        const block = descending ? blocks - 1 - i : i;
+        const r = Math.floor(block / kvHeads);
+        const h = block % kvHeads;
+        const { start } = rows[r] as Sequence;
+        const from = r * oldRowStride + h * oldHeadStride;
+        const to = r * newRowStride + h * newHeadStride;
+        if (target !== data) target.set(data.subarray(from + start * headDim, from + length * headDim), to + start * headDim);
+        else if (to !== from) target.copyWithin(to + start * headDim, from + start * headDim, from + length * headDim);
+      }
+      return target;
+    };
+    if (cache.length === 0) cache = Array.from({ length: numLayers }, () => ({ key: new Float32Array(0), value: new Float32Array(0) }));
+    cache = cache.map((layer) => ({ key: relayout(layer.key), value: relayout(layer.value) }));
     rowCapacity = newRows;
     slotCapacity = newSlots;
   };
@@ -518,15 +536,22 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     profile.decodeRowSteps += batch;
 
     const writeStarted = performance.now();
+    const slotOffset = length * headDim;
+    const rowStep = rowStride();
+    const headStep = headStride();
     cache.forEach((layer, i) => {
       const newKeys = out[newCacheName(i, 'key')]?.data as Float32Array; // [batch, kvHeads, 1, headDim]
       const newValues = out[newCacheName(i, 'value')]?.data as Float32Array;
+      const { key, value } = layer;
+      // Plain loops: headDim floats per (row, head), no view objects per copy.
       for (let r = 0; r < batch; r++) {
         for (let h = 0; h < kvHeads; h++) {
           const from = (r * kvHeads + h) * headDim;
-          const to = r * rowStride() + h * headStride() + length * headDim;
-          layer.key.set(newKeys.subarray(from, from + headDim), to);
-          layer.value.set(newValues.subarray(from, from + headDim), to);
+          const to = r * rowStep + h * headStep + slotOffset;
+          for (let d = 0; d < headDim; d++) {
+            key[to + d] = newKeys[from + d] as number;
+            value[to + d] = newValues[from + d] as number;
+          }
         }
       }
     });

@@ -54,6 +54,7 @@ import {
   matMul,
   mul,
   range,
+  reduceSum,
   reshape,
   rmsNorm,
   shape,
@@ -189,7 +190,7 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
     k = rotate(k);
     fresh.push({ key: k, value: v });
     const pastScores = add(fusedMatMul(q, cache.key, { transB: true }), pastBias); // [batch, kvHeads, group, capacity]
-    const newScores = fusedMatMul(q, k, { transB: true }); // [batch, kvHeads, group, 1]
+    const newScores = reduceSum(mul(q, k), { axes: [-1], keepdims: true }); // [batch, kvHeads, group, 1]: one dot per head, no GEMM call
     const weightsAll = softmax(concat([pastScores, newScores], -1), { axis: -1 }); // [batch, kvHeads, group, capacity + 1]
     const pastWeights = withShape(slice(weightsAll, { starts: [0], ends: [-1], axes: [3] }), [BATCH_DIM, numKvHeads, group, CAPACITY_DIM]);
     const newWeights = slice(weightsAll, { starts: [-1], ends: end, axes: [3] }); // [batch, kvHeads, group, 1]
