@@ -158,6 +158,32 @@ describe('ORT engine: numerics (acceptance 1)', () => {
   });
 });
 
+describe('ORT engine: ranked candidates from the graph', () => {
+  it('top-k rows sample from the graph\'s TopK output exactly as from the logits, whatever else shares the batch', async () => {
+    const target: RolloutRequest = { id: 't', promptTokenIds: prompts[0] as number[], n: 3, seed: 4, maxNewTokens: 16, temperature: 0.9, topK: 12, topP: 0.8 };
+    const greedy: RolloutRequest = { id: 'g', promptTokenIds: prompts[1] as number[], maxNewTokens: 16, temperature: 0 };
+    const ranked = engine({ eosTokenIds: [] });
+    const [alone, greedyAlone] = await ranked.doGenerate([target, greedy]);
+    expect(ranked.profile().rankedSteps).toBe(ranked.profile().decodeSteps); // every step: only candidates left ORT
+    // A row that needs the whole distribution (raw logprobs; no top-k) makes those steps fetch the logits.
+    const mixed = engine({ eosTokenIds: [] });
+    const [targetMixed, rawRow, greedyMixed] = await mixed.doGenerate([
+      target,
+      { id: 'raw', promptTokenIds: prompts[2] as number[], maxNewTokens: 16, topK: 12, returnRawLogprobs: true },
+      greedy,
+    ]);
+    expect(mixed.profile().rankedSteps).toBe(0);
+    // Another batch: the same tokens, logprobs within float32 noise of the batch shape (see expectSameSamples).
+    expectSameSamples(targetMixed, alone);
+    expectSameSamples(greedyMixed, greedyAlone);
+    expect(rawRow?.samples[0]?.rawLogprobs).toHaveLength(16);
+    // The same batch with the logits fetched: the same float32 logits ranked the same way, so equal to the last bit.
+    const fromLogits = engine({ eosTokenIds: [], rankedCandidates: false });
+    expect(await fromLogits.doGenerate([target, greedy])).toEqual([alone, greedyAlone]);
+    expect(fromLogits.profile().rankedSteps).toBe(0);
+  });
+});
+
 describe('ORT engine: scheduling and stop handling', () => {
   it('cache resizing (growth with rows at different offsets, shrinking after a long row leaves) changes no sample', async () => {
     // Two rows: one long sequence runs while short ones come and go at ever later offsets; the last short one

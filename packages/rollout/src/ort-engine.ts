@@ -41,8 +41,8 @@ import {
 import { ATTENTION_MASK, INPUT_IDS, POSITION_IDS, leftPadBatch, listParameters, pastName, presentName, type ModelConfig } from '@masa-rl/model';
 import { createExternalDataFile, createSession, createTensorValue, saveModel, type Device, type Graph, type Session, type TensorValue } from '@masa-rl/onnx';
 import { validateRolloutRequest } from './request-validation.js';
-import { CACHE_LENGTH, CACHE_START, buildDecodeGraph, buildPrefillGraph, newCacheName } from './rollout-graph.js';
-import { createSampleRng, createSampler, type ResolvedSamplingParams } from './sampling.js';
+import { CACHE_LENGTH, CACHE_START, LOGIT_SUMS, TOP_IDS, TOP_K, TOP_VALUES, buildDecodeGraph, buildPrefillGraph, newCacheName } from './rollout-graph.js';
+import { createSampleRng, createSampler, type ResolvedSamplingParams, type SampledToken } from './sampling.js';
 import { createSequenceTracker, type SequenceTracker } from './sequence-tracker.js';
 
 /** What the engine needs from a tokenizer (`@masa-rl/model`'s `Tokenizer` fits). */
@@ -73,6 +73,13 @@ export interface OrtEngineOptions {
   inlineWeightLimitBytes?: number;
   /** Folder for that temporary file (it needs the weights' size free for a moment). @default os.tmpdir() */
   tempDir?: string;
+  /**
+   * When every row of a decode step samples from a top-k (or greedily) without raw logprobs, fetch each row's ranked
+   * top-k from the graph (ORT's TopK) instead of the whole row of logits: the same tokens and logprobs, less copying
+   * out of ORT and no selection in JS. Off: always fetch the logits (to compare, or to measure).
+   * @default true
+   */
+  rankedCandidates?: boolean;
   /** For sample text, stop strings and chat prompts. Without one, samples carry token ids with empty text. @default none */
   tokenizer?: OrtEngineTokenizer;
   /** Ids that end every sample (on top of each request's stopTokenIds). @default config.eosTokenIds */
@@ -101,6 +108,8 @@ export interface OrtEngineProfile {
   decodeSteps: number;
   decodeRowSteps: number;
   decodeRunMs: number;
+  /** Decode steps whose rows all sampled from the graph's ranked top-k candidates (no logits copied out of ORT). */
+  rankedSteps: number;
   /** Sampling, stop checks and detokenisation in JS. */
   samplingMs: number;
   /** Writing new keys/values into the cache buffers, moving and shifting rows. */
@@ -150,6 +159,9 @@ interface Sequence {
   start: number;
 }
 
+/** Largest top-k served from the decode graph's ranked candidates (ORT's TopK keeps a heap of k per row). */
+const MAX_RANKED_CANDIDATES = 1024;
+
 /** ONNX models hold at most 2 GiB inline (protobuf); leave headroom for the graph itself. Larger frozen weights go to external data. */
 const MAX_INLINE_WEIGHT_BYTES = 1.9 * 2 ** 30;
 
@@ -160,6 +172,7 @@ const emptyProfile = (): OrtEngineProfile => ({
   decodeSteps: 0,
   decodeRowSteps: 0,
   decodeRunMs: 0,
+  rankedSteps: 0,
   samplingMs: 0,
   cacheMs: 0,
   feedMs: 0,
@@ -181,6 +194,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     weightMode = 'inputs',
     inlineWeightLimitBytes = MAX_INLINE_WEIGHT_BYTES,
     tempDir = tmpdir(),
+    rankedCandidates = true,
   } = options;
   const eosTokenIds = [...(options.eosTokenIds ?? config.eosTokenIds)];
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new MasaError('CONFIG_INVALID', `createOrtEngine: maxBatchSize must be an integer ≥ 1, got ${maxBatchSize}`);
@@ -243,6 +257,19 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
   const decodeWeightFeeds = weightMode === 'inputs' ? weightFeeds : {};
   const prefillWeightFeeds = weightMode === 'inputs' || weightBytes > inlineWeightLimitBytes ? weightFeeds : {};
   const sampler = createSampler({ vocabSize });
+  const newCacheOutputs = Array.from({ length: numLayers }, (_, layer) => [newCacheName(layer, 'key'), newCacheName(layer, 'value')]).flat();
+  const rankedOutputs = [TOP_VALUES, TOP_IDS, LOGIT_SUMS, ...newCacheOutputs];
+  const logitOutputs = ['logits', ...newCacheOutputs];
+  /**
+   * Ranked candidates a row samples from (its top-k; 1 when greedy), or 0 when it needs the whole row of logits: no
+   * top-k (or one past the limit), or raw logprobs (a log-softmax over the whole vocabulary).
+   */
+  const candidatesNeeded = (row: Sequence): number => {
+    if (row.rawLogprobs !== null) return 0;
+    if (row.sampling.temperature === 0) return 1;
+    const { topK } = row.sampling;
+    return topK > 0 && topK < vocabSize && topK <= MAX_RANKED_CANDIDATES ? topK : 0;
+  };
   let profile = emptyProfile();
   let closed = false;
 
@@ -341,8 +368,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
   };
 
   /** Feeds one sampled token to a sequence's tracker; returns true when the sequence is finished. */
-  const accept = (sequence: Sequence, row: Float32Array): boolean => {
-    const drawn = sampler.sample(row, sequence.sampling, sequence.rng, { returnRawLogprob: sequence.rawLogprobs !== null });
+  const accept = (sequence: Sequence, drawn: SampledToken): boolean => {
     sequence.logprobs.push(drawn.logprob);
     sequence.rawLogprobs?.push(drawn.rawLogprob as number);
     const step = sequence.tracker.push(drawn.tokenId);
@@ -467,7 +493,8 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
       if (sequence.call.done) continue;
       const promptRow = prompts.findIndex((prompt) => prompt.request === sequence.request && prompt.call === sequence.call);
       perCall.set(sequence.call, (perCall.get(sequence.call) ?? 0) + 1);
-      if (!accept(sequence, logits.subarray(promptRow * vocabSize, (promptRow + 1) * vocabSize))) joining.push({ sequence, promptRow });
+      const row = logits.subarray(promptRow * vocabSize, (promptRow + 1) * vocabSize);
+      if (!accept(sequence, sampler.sample(row, sequence.sampling, sequence.rng, { returnRawLogprob: sequence.rawLogprobs !== null }))) joining.push({ sequence, promptRow });
     }
     profile.samplingMs += performance.now() - samplingStarted;
     tokensEvent(perCall);
@@ -528,10 +555,30 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
       [CACHE_LENGTH]: createTensorValue('int64', [1], BigInt64Array.of(BigInt(length))),
       ...pastFeeds(batch),
     };
+    // Ranked candidates instead of logits when every row can sample from them (see rollout-graph.ts).
+    let candidates = rankedCandidates ? 1 : 0;
+    for (const row of rows) {
+      const needed = row.call.done ? 1 : candidatesNeeded(row);
+      if (needed === 0 || candidates === 0) candidates = 0;
+      else candidates = Math.max(candidates, needed);
+    }
     profile.feedMs += performance.now() - feedStarted;
     const runStarted = performance.now();
-    const out = await (await sessions()).decode.run(feeds);
+    const session = (await sessions()).decode;
+    const runDecode = (ranked: boolean): Promise<Record<string, TensorValue>> =>
+      session.run(
+        { ...feeds, [TOP_K]: createTensorValue('int64', [1], BigInt64Array.of(BigInt(ranked ? candidates : 1))) },
+        { outputs: ranked ? rankedOutputs : logitOutputs },
+      );
+    let ranked = candidates > 0;
+    let out = await runDecode(ranked);
+    if (ranked && !(out[LOGIT_SUMS]?.data as Float32Array).every(Number.isFinite)) {
+      // A non-finite logit somewhere: run the (pure) step again for the logits, so the sampler names it.
+      ranked = false;
+      out = await runDecode(false);
+    }
     profile.decodeRunMs += performance.now() - runStarted;
+    if (ranked) profile.rankedSteps += 1;
     profile.decodeSteps += 1;
     profile.decodeRowSteps += batch;
 
@@ -559,14 +606,20 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     profile.cacheMs += performance.now() - writeStarted;
 
     const samplingStarted = performance.now();
-    const logits = out['logits']?.data as Float32Array; // [batch, vocab]
     const perCall = new Map<Call, number>();
     const finished = new Set<Sequence>();
+    const logits = out['logits']?.data as Float32Array | undefined; // [batch, vocab]
+    const topValues = out[TOP_VALUES]?.data as Float32Array | undefined; // [batch, candidates]
+    const topIds = out[TOP_IDS]?.data as Int32Array | undefined;
     rows.forEach((row, r) => {
       row.position += 1;
       if (row.call.done) return;
       perCall.set(row.call, (perCall.get(row.call) ?? 0) + 1);
-      if (accept(row, logits.subarray(r * vocabSize, (r + 1) * vocabSize))) finished.add(row);
+      const drawn =
+        ranked && topValues !== undefined && topIds !== undefined
+          ? sampler.sampleRanked(topValues.subarray(r * candidates, (r + 1) * candidates), topIds.subarray(r * candidates, (r + 1) * candidates), row.sampling, row.rng)
+          : sampler.sample((logits as Float32Array).subarray(r * vocabSize, (r + 1) * vocabSize), row.sampling, row.rng, { returnRawLogprob: row.rawLogprobs !== null });
+      if (accept(row, drawn)) finished.add(row);
     });
     profile.samplingMs += performance.now() - samplingStarted;
     tokensEvent(perCall);

@@ -16,7 +16,11 @@
  *   slots masked by `cache_start` / `cache_length`) and the new token, joined
  *   only at the score level (`capacity + 1` numbers per head);
  * - returns this step's keys and values `new.{i}.key|value`
- *   `[batch, kvHeads, 1, headDim]` and the logits `[batch, vocab]`.
+ *   `[batch, kvHeads, 1, headDim]`, and either the logits `[batch, vocab]` or
+ *   (the engine fetches one or the other) each row's best `top_k` logits with
+ *   their ids plus a finite-check sum: when every row samples from a top-k,
+ *   a few numbers per row leave ORT instead of the whole vocabulary, and the
+ *   selection runs in C++ instead of JS.
  * The layer maths mirror `buildDecoder` of `@masa-rl/model` (RMSNorm, q/k
  * norms, rotary tables from the position ids, projections with their biases,
  * SwiGLU); the engine's tests hold both to the full forward pass and to the
@@ -78,6 +82,16 @@ export const CACHE_START = 'cache_start';
 /** int64 `[1]`: cache slots in use (the same for every row; slots before a row's start are padding). */
 export const CACHE_LENGTH = 'cache_length';
 
+/** int64 `[1]`: how many ranked candidates per row the decode graph returns. */
+export const TOP_K = 'top_k';
+const TOP_K_DIM = 'top_k';
+/** float32 `[batch, top_k]`: each row's best logits, ranked. */
+export const TOP_VALUES = 'top_values';
+/** int32 `[batch, top_k]`: their token ids. */
+export const TOP_IDS = 'top_ids';
+/** float32 `[batch]`: each row's logit sum (finite unless a logit is not). */
+export const LOGIT_SUMS = 'logit_sums';
+
 /** Output name of one layer's new keys or values. */
 export function newCacheName(layer: number, kind: 'key' | 'value'): string {
   return `new.${layer}.${kind}`;
@@ -101,6 +115,7 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
   const positionIds = graph.input(POSITION_IDS, 'int64', [BATCH_DIM, 1]); // [batch, 1]
   const cacheStart = graph.input(CACHE_START, 'int64', [BATCH_DIM]); // [batch]
   const cacheLength = graph.input(CACHE_LENGTH, 'int64', [1]); // [1]
+  const topK = graph.input(TOP_K, 'int64', [1]); // [1]
   const buffers = Array.from({ length: config.numLayers }, (_, layer) => ({
     key: graph.input(pastName(layer, 'key'), 'float32', [BATCH_DIM, numKvHeads, CAPACITY_DIM, headDim]),
     value: graph.input(pastName(layer, 'value'), 'float32', [BATCH_DIM, numKvHeads, CAPACITY_DIM, headDim]),
@@ -201,7 +216,23 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
     h = add(h, project(mul(silu(gate), up), layer, 'down_proj'));
   }
   const hidden = reshape(rmsNorm(h, weight('model.norm.weight'), { epsilon }), [BATCH_DIM, hiddenSize]); // [batch, hidden]
-  graph.output('logits', languageModelHead(config, weights, hidden)); // [batch, vocab]
+  const logits = languageModelHead(config, weights, hidden); // [batch, vocab]
+  graph.output('logits', logits);
+  // Each row's best `top_k` logits, ranked (value descending, id ascending, as ONNX TopK defines ties), so that only
+  // these leave ORT when every row samples from a top-k (the engine fetches either these or the logits); and each
+  // row's logit sum, non-finite when any logit is NaN or ±Infinity, to catch a broken output without copying it.
+  const [topValues, topIndices] = customOp({
+    opType: 'TopK',
+    inputs: [logits, topK],
+    outputs: [
+      { dtype: 'float32', shape: [BATCH_DIM, TOP_K_DIM] },
+      { dtype: 'int64', shape: [BATCH_DIM, TOP_K_DIM] },
+    ],
+    attributes: { axis: { type: 'int', value: -1 }, largest: { type: 'int', value: 1 }, sorted: { type: 'int', value: 1 } },
+  }) as [Tensor, Tensor];
+  graph.output(TOP_VALUES, topValues);
+  graph.output(TOP_IDS, cast(topIndices, 'int32'));
+  graph.output(LOGIT_SUMS, reduceSum(logits, { axes: [-1], keepdims: false }));
   fresh.forEach(({ key, value }, layer) => {
     graph.output(newCacheName(layer, 'key'), key); // [batch, kvHeads, 1, headDim]
     graph.output(newCacheName(layer, 'value'), value);

@@ -223,3 +223,52 @@ describe('sampling: greedy, raw logprobs, errors, seeds', () => {
     expect(draw(7, 0)).not.toEqual(draw(8, 0));
   });
 });
+
+describe('sampleRanked: drawing from a TopK output is drawing from the full row', () => {
+  /** What ONNX TopK (largest, sorted) returns for one row: the k best by (value desc, id asc). */
+  function topK(row: Float32Array, k: number): { values: Float32Array; ids: Int32Array } {
+    const order = Array.from(row.keys()).sort((a, b) => (row[b] as number) - (row[a] as number) || a - b).slice(0, k);
+    return { values: Float32Array.from(order, (id) => row[id] as number), ids: Int32Array.from(order) };
+  }
+
+  it('same token, same logprob (bit for bit) and the same random numbers used, for every kind of parameters', () => {
+    const rng = createRng('ranked-rows');
+    const full = createSampler();
+    const ranked = createSampler();
+    const cases: ResolvedSamplingParams[] = [
+      { temperature: 1, topK: 50, topP: 1 },
+      { temperature: 0.7, topK: 5, topP: 1 },
+      { temperature: 1.3, topK: 40, topP: 0.9 },
+      { temperature: 1, topK: 80, topP: 0.5 },
+      { temperature: 0, topK: 0, topP: 1 },
+      { temperature: 0, topK: 7, topP: 0.3 },
+    ];
+    let compared = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      const vocab = 200 + trial * 37;
+      // Quantised logits make ties common, so the id-ascending tie rule is exercised.
+      const row = Float32Array.from({ length: vocab }, () => Math.round(rng.normal() * 8) / 4);
+      for (const params of cases) {
+        const given = topK(row, Math.max(params.topK, 1) + (trial % 3)); // TopK may return more than a row keeps
+        const a = createSampleRng(trial, 0);
+        const b = createSampleRng(trial, 0);
+        expect(ranked.sampleRanked(given.values, given.ids, params, b)).toEqual(full.sample(row, params, a));
+        expect(b.next()).toBe(a.next());
+        compared++;
+      }
+    }
+    expect(compared).toBe(360);
+  });
+
+  it('needs enough candidates for the row\'s top-k, finite values and real ids', () => {
+    const sampler = createSampler();
+    const values = Float32Array.of(3, 2, 1);
+    const ids = Int32Array.of(4, 0, 9);
+    const rng = createRng(1);
+    expect(() => sampler.sampleRanked(values, ids, { temperature: 1, topK: 4, topP: 1 }, rng)).toThrow(/topK in \[1, 3\]/);
+    expect(() => sampler.sampleRanked(values, ids, { temperature: 1, topK: 0, topP: 1 }, rng)).toThrow(/topK in \[1, 3\]/);
+    expect(() => sampler.sampleRanked(Float32Array.of(Number.NaN, 1), Int32Array.of(0, 1), { temperature: 1, topK: 2, topP: 1 }, rng)).toThrow(MasaError);
+    expect(() => sampler.sampleRanked(values, Int32Array.of(4, -1, 9), { temperature: 1, topK: 3, topP: 1 }, rng)).toThrow(/negative/);
+    expect(sampler.sampleRanked(values, ids, { temperature: 0, topK: 0, topP: 1 }, rng)).toEqual({ tokenId: 4, logprob: 0 });
+  });
+});

@@ -87,6 +87,13 @@ export function createSampleRng(seed: number, sampleIndex: number): Rng {
 export interface Sampler {
   /** Draws one token from `row` (logits or log-probs, length = vocabulary size). */
   sample(row: Float32Array, params: ResolvedSamplingParams, rng: Rng, options?: SampleOptions): SampledToken;
+  /**
+   * Draws one token from a row's top candidates, already selected and ranked (value descending, id ascending) —
+   * what ONNX `TopK` (largest, sorted) returns. With `params.topK` ≤ the candidates given (or temperature 0), the
+   * result is exactly `sample` on the full row: same token, same logprob, same random draws. No raw logprobs (they
+   * need the whole row).
+   */
+  sampleRanked(values: Float32Array, ids: Int32Array, params: ResolvedSamplingParams, rng: Rng): SampledToken;
 }
 
 export interface CreateSamplerOptions {
@@ -115,6 +122,52 @@ export function createSampler(options: CreateSamplerOptions = {}): Sampler {
     weight = new Float64Array(size);
   };
   ensure(options.vocabSize ?? 0);
+  /** Scratch row for sampleRanked: candidate values at their token ids (entries of other ids are never read). */
+  let sparseRow = new Float32Array(0);
+  const growSparse = (size: number): void => {
+    const grown = new Float32Array(Math.max(size, 2 * sparseRow.length));
+    grown.set(sparseRow);
+    sparseRow = grown;
+  };
+  /** Sum of the kept weights before top-p, of the last draw (raw logprobs reuse it when nothing was filtered). */
+  let keptTotal = 0;
+
+  /**
+   * The draw shared by both entry points: `index[0..count)` holds the kept tokens in their deterministic order and
+   * `max` their largest value. Temperature, then top-p over the renormalised kept set, then one uniform number.
+   */
+  const drawFromKept = (row: Float32Array, keptCount: number, max: number, params: ResolvedSamplingParams, rng: Rng): SampledToken => {
+    const inverseTemperature = 1 / params.temperature;
+    let count = keptCount;
+    let total = 0;
+    for (let j = 0; j < count; j++) {
+      const token = index[j]!; // hot loop: j < count ≤ vocab
+      const w = Math.exp(((row[token] as number) - max) * inverseTemperature);
+      weight[token] = w;
+      total += w;
+    }
+    keptTotal = total;
+
+    if (params.topP < 1) {
+      count = selectNucleus(index, weight, count, params.topP * total);
+      total = 0;
+      for (let j = 0; j < count; j++) total += weight[index[j]!]!; // hot loop: j < count
+    }
+
+    // Draw: walk the kept set in its (deterministic) order; `total` was summed in the same order, so u < total always picks.
+    const u = rng.next() * total;
+    let accumulated = 0;
+    let tokenId = index[count - 1]!;
+    for (let j = 0; j < count; j++) {
+      const token = index[j]!; // hot loop: j < count
+      accumulated += weight[token]!;
+      if (u < accumulated) {
+        tokenId = token;
+        break;
+      }
+    }
+    return { tokenId, logprob: ((row[tokenId] as number) - max) * inverseTemperature - Math.log(total) };
+  };
 
   return {
     sample(row, params, rng, sampleOptions = {}) {
@@ -130,14 +183,11 @@ export function createSampler(options: CreateSamplerOptions = {}): Sampler {
         count = params.topK;
         if (count < heapTopKLimit) heapTopK(row, vocab, count, index);
         else quickselectTopK(row, vocab, count, index);
-        for (let j = 0; j < count; j++) {
-          const token = index[j]!; // hot loop: j < count
-          const x = row[token]!;
-          if (x > max || (x === max && token < argmax)) {
-            max = x;
-            argmax = token;
-          }
-        }
+        // Rank order (value descending, id ascending), as ONNX TopK returns it: the draw below walks the kept set in
+        // this order, so sampleRanked over a TopK output gives the same token for the same random number.
+        rankInPlace(row, index, count);
+        argmax = index[0]!;
+        max = row[argmax]!;
       } else {
         // Pass 1: max, argmax (lowest id on ties), NaN / +Inf check.
         for (let i = 0; i < vocab; i++) {
@@ -164,44 +214,42 @@ export function createSampler(options: CreateSamplerOptions = {}): Sampler {
         return result;
       }
 
-      const inverseTemperature = 1 / params.temperature;
       if (!useTopK) for (let i = 0; i < vocab; i++) index[i] = i;
-
-      let total = 0;
-      for (let j = 0; j < count; j++) {
-        const token = index[j]!; // hot loop: j < count ≤ vocab
-        const w = Math.exp(((row[token] as number) - max) * inverseTemperature);
-        weight[token] = w;
-        total += w;
-      }
-      const unfilteredTotal = count === vocab && params.temperature === 1 ? total : -1;
-
-      if (params.topP < 1) {
-        count = selectNucleus(index, weight, count, params.topP * total);
-        total = 0;
-        for (let j = 0; j < count; j++) total += weight[index[j]!]!; // hot loop: j < count
-      }
-
-      // Draw: walk the kept set in its (deterministic) order; `total` was summed in the same order, so u < total always picks.
-      const u = rng.next() * total;
-      let accumulated = 0;
-      let tokenId = index[count - 1]!;
-      for (let j = 0; j < count; j++) {
-        const token = index[j]!; // hot loop: j < count
-        accumulated += weight[token]!;
-        if (u < accumulated) {
-          tokenId = token;
-          break;
-        }
-      }
-      const result: SampledToken = {
-        tokenId,
-        logprob: ((row[tokenId] as number) - max) * inverseTemperature - Math.log(total),
-      };
+      const drawn = drawFromKept(row, count, max, params, rng);
       if (sampleOptions.returnRawLogprob === true) {
-        result.rawLogprob = unfilteredTotal > 0 ? (row[tokenId] as number) - max - Math.log(unfilteredTotal) : rawLogprobOf(tokenId);
+        const unfiltered = count === vocab && params.temperature === 1 ? keptTotal : -1;
+        drawn.rawLogprob = unfiltered > 0 ? (row[drawn.tokenId] as number) - max - Math.log(unfiltered) : rawLogprobOf(drawn.tokenId);
       }
-      return result;
+      return drawn;
+    },
+
+    sampleRanked(values, ids, params, rng) {
+      const given = Math.min(values.length, ids.length);
+      const needed = params.temperature === 0 ? 1 : params.topK;
+      if (needed < 1 || needed > given) {
+        throw new MasaError('ARGUMENT_INVALID', `sampler: sampleRanked needs topK in [1, ${given}] (the candidates given) or temperature 0, got topK ${params.topK}`);
+      }
+      // Scatter the candidates into a sparse row indexed by token id and run the shared draw on it.
+      let top = needed;
+      for (let j = 0; j < needed; j++) {
+        const token = ids[j]!; // hot loop: j < needed ≤ given
+        const x = values[j]!;
+        if (x !== x || x === Infinity) throw nonFinite(token, x);
+        if (!(token >= 0)) throw new MasaError('ARGUMENT_INVALID', `sampler: candidate token id ${token} is negative`);
+        if (token + 1 > top) top = token + 1;
+      }
+      ensure(top);
+      if (sparseRow.length < top) growSparse(top);
+      for (let j = 0; j < needed; j++) {
+        const token = ids[j]!; // hot loop: j < needed
+        sparseRow[token] = values[j]!;
+        index[j] = token;
+      }
+      const argmax = ids[0]!;
+      const max = values[0]!;
+      if (max === -Infinity) throw new MasaError('NUMERIC_INSTABILITY', 'sampler: every logit is -Infinity (all tokens masked); check the logits mask or the model output');
+      if (params.temperature === 0) return { tokenId: argmax, logprob: 0 };
+      return drawFromKept(sparseRow, needed, max, params, rng);
     },
   };
 }
@@ -223,6 +271,24 @@ function sumExp(row: Float32Array, max: number): number {
 
 /** Does token a rank before token b (higher value, then lower id)? */
 const ranksBefore = (va: number, a: number, vb: number, b: number): boolean => va > vb || (va === vb && a < b);
+
+/** Sorts `ids[0..count)` into rank order (insertion sort for a small top-k, a comparison sort above). */
+function rankInPlace(row: Float32Array, ids: Int32Array, count: number): void {
+  if (count > 64) {
+    ids.subarray(0, count).sort((a, b) => (ranksBefore(row[a]!, a, row[b]!, b) ? -1 : 1));
+    return;
+  }
+  for (let i = 1; i < count; i++) {
+    const id = ids[i]!;
+    const value = row[id]!;
+    let j = i - 1;
+    while (j >= 0 && ranksBefore(value, id, row[ids[j]!]!, ids[j]!)) {
+      ids[j + 1] = ids[j]!;
+      j--;
+    }
+    ids[j + 1] = id;
+  }
+}
 
 /**
  * Top-k by a bounded min-heap (worst kept token at the root): one pass over the
