@@ -1,7 +1,8 @@
 import { MasaError, type RolloutEvent, type RolloutRequest, type RolloutResult } from '@masa-rl/core';
 import { buildCausalLmGraph, createModelRunner, listParameters, type ModelRunner } from '@masa-rl/model';
 import { createSession, createTensorValue, type Session, type TensorValue } from '@masa-rl/onnx';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -295,13 +296,20 @@ describe('ORT engine: scheduling and stop handling', () => {
     expectSameSamples(frozen, fed);
   });
 
-  it('frozen weights past the inline limit travel through an external data file that is removed once loaded', async () => {
+  it('frozen weights past the inline limit travel through an external data file that is removed once loaded (and so are folders a dead process left)', async () => {
     const scratch = await mkdtemp(join(tmpdir(), 'ort-engine-external-'));
     try {
       const request: RolloutRequest = { id: 'x', promptTokenIds: prompts[0] as number[], n: 3, seed: 5, maxNewTokens: 10, topK: 20 };
+      // Left behind by a process that is gone (killed while writing, say): removed. A live process's folder and
+      // unrelated files stay.
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid as number;
+      await mkdir(join(scratch, `masa-rl-ort-${gone}-abcdef`));
+      await writeFile(join(scratch, `masa-rl-ort-${gone}-abcdef`, 'weights.bin'), new Uint8Array(16));
+      await mkdir(join(scratch, `masa-rl-ort-${process.pid}-live`));
+      await writeFile(join(scratch, 'unrelated.txt'), 'keep');
       const external = engine({ weightMode: 'initializers', inlineWeightLimitBytes: 0, tempDir: scratch });
       const [viaFile] = await external.doGenerate([request]);
-      expect(await readdir(scratch)).toEqual([]);
+      expect((await readdir(scratch)).sort()).toEqual([`masa-rl-ort-${process.pid}-live`, 'unrelated.txt']);
       const [fed] = await engine().doGenerate([request]);
       expectSameSamples(viaFile, fed);
       // The decode session holds its own copy: zeroing the final norm changes nothing for it.

@@ -22,7 +22,7 @@
  * computes; host the engine with `createChildProcessEngine` where the caller
  * must stay responsive.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -159,6 +159,31 @@ interface Sequence {
   start: number;
 }
 
+/** Temporary folders of frozen weights: `masa-rl-ort-<pid>-<random>`. */
+const TEMP_PREFIX = 'masa-rl-ort-';
+
+/**
+ * Removes weight folders that a process which no longer runs left behind (killed while writing gigabytes of
+ * weights, say). Folders of live processes, and anything else in the folder, are left alone.
+ */
+async function removeStaleFolders(folder: string): Promise<void> {
+  const entries = await readdir(folder).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const match = /^masa-rl-ort-(\d+)-/.exec(entry);
+    if (match === null || processIsAlive(Number(match[1]))) continue;
+    await rm(join(folder, entry), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error: unknown) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
 /** Largest top-k served from the decode graph's ranked candidates (ORT's TopK keeps a heap of k per row). */
 const MAX_RANKED_CANDIDATES = 1024;
 
@@ -228,7 +253,8 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     // Past protobuf's 2 GiB the frozen weights go to an external data file, which ORT maps when it loads the model
     // by path; the folder is removed once the session holds them. Prefill keeps the weights as inputs: it runs many
     // tokens per weight (packing them per run costs little) and a second pre-packed copy would double the memory.
-    const folder = await mkdtemp(join(tempDir, 'masa-rl-ort-')).catch((error: unknown) => {
+    await removeStaleFolders(tempDir);
+    const folder = await mkdtemp(join(tempDir, `${TEMP_PREFIX}${process.pid}-`)).catch((error: unknown) => {
       throw new MasaError('FILE_WRITE_FAILED', `createOrtEngine: could not create a temporary folder in ${tempDir} for the frozen weights: set tempDir to a writable folder, or use weightMode 'inputs'`, {
         cause: error,
       });
