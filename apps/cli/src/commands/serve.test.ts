@@ -69,6 +69,7 @@ describe('masa serve', () => {
     const server = await start(['--model', 'tiny', '--max-batch-size', '4']);
     try {
       expect(server.info).toMatchObject({ model: 'tiny', engine: 'child:ort:qwen3' });
+      expect(server.err()).toContain('building the ONNX Runtime sessions'); // warmed up before listening
       const models = (await (await fetch(`${server.info.url}/v1/models`)).json()) as { data: { id: string }[] };
       expect(models.data.map((model) => model.id)).toEqual(['tiny']);
       const answer = await fetch(`${server.info.url}/v1/completions`, {

@@ -104,6 +104,10 @@ export function createServeCommand(options: ServeCommandOptions = {}): Command {
         const child = createOrtChildEngine({ modelPath, maxBatchSize: flags.maxBatchSize });
         engine = child;
         await child.ready();
+        // Build the ORT sessions now (for frozen weights past 2 GiB that means writing and mapping them: seconds), so
+        // the first request does not wait for it and a model that cannot run fails here, not on a client.
+        stderr.write('masa serve: building the ONNX Runtime sessions …\n');
+        await child.doGenerate([{ id: 'masa-serve-warm-up', promptTokenIds: [0], maxNewTokens: 1, temperature: 0 }]);
       } else {
         engine = createOpenAIEngine({
           baseURL: flags.upstream as string,
