@@ -86,6 +86,10 @@ for (const length of lengths) {
     cache_start: createTensorValue('int64', [BATCH], new BigInt64Array(BATCH)),
     cache_length: createTensorValue('int64', [1], BigInt64Array.of(BigInt(length))),
     top_k: createTensorValue('int64', [1], BigInt64Array.of(1n)),
+    // No rows drawn in the graph (the engine's sampling outputs are not timed here).
+    draw_rows: createTensorValue('int64', [0], new BigInt64Array(0)),
+    draw_uniform: createTensorValue('float64', [0], new Float64Array(0)),
+    draw_inverse_temperature: createTensorValue('float64', [0], new Float64Array(0)),
   };
   const a = (await concatSession.run(concatFeeds)).logits.data;
   const b = (await splitSession.run(splitFeeds, { outputs: splitOutputs })).logits.data;

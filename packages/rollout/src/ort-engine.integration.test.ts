@@ -1,4 +1,4 @@
-import { MasaError, type RolloutEvent, type RolloutRequest, type RolloutResult } from '@masa-rl/core';
+import { MasaError, createRng, type RolloutEvent, type RolloutRequest, type RolloutResult } from '@masa-rl/core';
 import { buildCausalLmGraph, createModelRunner, listParameters, type ModelRunner } from '@masa-rl/model';
 import { createSession, createTensorValue, type Session, type TensorValue } from '@masa-rl/onnx';
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { letterTokenizer, tinyModel, type TinyModel } from './__tests__/tiny-model.js';
-import { createOrtEngine, type OrtEngine } from './ort-engine.js';
+import { createOrtEngine, replayUniform, type OrtEngine } from './ort-engine.js';
 import type { GenerateOptions } from '@masa-rl/core';
 
 const model: TinyModel = tinyModel('ort-engine');
@@ -159,7 +159,7 @@ describe('ORT engine: numerics (acceptance 1)', () => {
   });
 });
 
-describe('ORT engine: ranked candidates from the graph', () => {
+describe('ORT engine: sampling in the graph', () => {
   it('top-k rows sample from the graph\'s TopK output exactly as from the logits, whatever else shares the batch', async () => {
     const target: RolloutRequest = { id: 't', promptTokenIds: prompts[0] as number[], n: 3, seed: 4, maxNewTokens: 16, temperature: 0.9, topK: 12, topP: 0.8 };
     const greedy: RolloutRequest = { id: 'g', promptTokenIds: prompts[1] as number[], maxNewTokens: 16, temperature: 0 };
@@ -179,9 +179,55 @@ describe('ORT engine: ranked candidates from the graph', () => {
     expectSameSamples(greedyMixed, greedyAlone);
     expect(rawRow?.samples[0]?.rawLogprobs).toHaveLength(16);
     // The same batch with the logits fetched: the same float32 logits ranked the same way, so equal to the last bit.
-    const fromLogits = engine({ eosTokenIds: [], rankedCandidates: false });
+    const fromLogits = engine({ eosTokenIds: [], sampleInGraph: false });
     expect(await fromLogits.doGenerate([target, greedy])).toEqual([alone, greedyAlone]);
     expect(fromLogits.profile().rankedSteps).toBe(0);
+  });
+
+  it('whole-distribution rows are drawn in the graph with the JS sampler\'s float64 arithmetic: same tokens, logprobs to 1e-12', async () => {
+    const requests: RolloutRequest[] = [
+      { id: 'hot', promptTokenIds: prompts[0] as number[], n: 4, seed: 8, maxNewTokens: 24, temperature: 1.3 },
+      { id: 'cool', promptTokenIds: prompts[2] as number[], n: 2, seed: 9, maxNewTokens: 24, temperature: 0.6 },
+      { id: 'k', promptTokenIds: prompts[1] as number[], n: 2, seed: 10, maxNewTokens: 24, topK: 9 },
+    ];
+    const inGraph = engine({ eosTokenIds: [] });
+    const fromGraph = await inGraph.doGenerate(requests);
+    expect(inGraph.profile().rankedSteps).toBe(inGraph.profile().decodeSteps); // no step copied the logits out
+    const fromLogits = await engine({ eosTokenIds: [], sampleInGraph: false }).doGenerate(requests);
+    for (const [i, result] of fromGraph.entries()) {
+      expect(result.samples.map((sample) => sample.tokenIds)).toEqual(fromLogits[i]?.samples.map((sample) => sample.tokenIds));
+      result.samples.forEach((sample, s) => {
+        sample.logprobs.forEach((logprob, t) => expect(Math.abs(logprob - (fromLogits[i]?.samples[s]?.logprobs[t] as number))).toBeLessThan(1e-12));
+      });
+    }
+  });
+
+  it('a non-finite logit in a decode step falls back to the logits, where the sampler names it', async () => {
+    // Weights are read in place: poison one output row once the first token (from the prefill) is out.
+    const head = (config.tieWordEmbeddings ? weights.get('model.embed_tokens.weight') : weights.get('lm_head.weight')) as Float32Array;
+    const hidden = config.hiddenSize;
+    const saved = head.slice(5 * hidden, 6 * hidden);
+    for (const request of [
+      { id: 'drawn', promptTokenIds: prompts[0] as number[], seed: 1, maxNewTokens: 6 },
+      { id: 'ranked', promptTokenIds: prompts[0] as number[], seed: 1, maxNewTokens: 6, topK: 5 },
+    ] satisfies RolloutRequest[]) {
+      try {
+        const poisoned = engine({ eosTokenIds: [] }).doGenerate([request], { onDelta: () => head.fill(Number.NaN, 5 * hidden, 6 * hidden) });
+        const error = await failure(poisoned);
+        expect(error.code).toBe('NUMERIC_INSTABILITY');
+        expect(error.message).toContain('logit 5 is NaN');
+      } finally {
+        head.set(saved, 5 * hidden);
+      }
+    }
+  });
+
+  it('a step that falls back redraws with the uniform number its stream already gave', () => {
+    const stream = createRng(42);
+    const twin = createRng(42);
+    const replay = replayUniform(stream.next(), stream);
+    expect([replay.next(), replay.next(), replay.next()]).toEqual([twin.next(), twin.next(), twin.next()]);
+    expect(replay.nextUint32()).toBe(twin.nextUint32());
   });
 });
 

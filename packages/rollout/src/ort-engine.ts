@@ -41,7 +41,22 @@ import {
 import { ATTENTION_MASK, INPUT_IDS, POSITION_IDS, leftPadBatch, listParameters, pastName, presentName, type ModelConfig } from '@masa-rl/model';
 import { createExternalDataFile, createSession, createTensorValue, saveModel, type Device, type Graph, type Session, type TensorValue } from '@masa-rl/onnx';
 import { validateRolloutRequest } from './request-validation.js';
-import { CACHE_LENGTH, CACHE_START, LOGIT_SUMS, TOP_IDS, TOP_K, TOP_VALUES, buildDecodeGraph, buildPrefillGraph, newCacheName } from './rollout-graph.js';
+import {
+  CACHE_LENGTH,
+  CACHE_START,
+  DRAWN_IDS,
+  DRAWN_LOGPROBS,
+  DRAW_INVERSE_TEMPERATURE,
+  DRAW_ROWS,
+  DRAW_UNIFORM,
+  LOGIT_SUMS,
+  TOP_IDS,
+  TOP_K,
+  TOP_VALUES,
+  buildDecodeGraph,
+  buildPrefillGraph,
+  newCacheName,
+} from './rollout-graph.js';
 import { createSampleRng, createSampler, type ResolvedSamplingParams, type SampledToken } from './sampling.js';
 import { createSequenceTracker, type SequenceTracker } from './sequence-tracker.js';
 
@@ -74,12 +89,15 @@ export interface OrtEngineOptions {
   /** Folder for that temporary file (it needs the weights' size free for a moment). @default os.tmpdir() */
   tempDir?: string;
   /**
-   * When every row of a decode step samples from a top-k (or greedily) without raw logprobs, fetch each row's ranked
-   * top-k from the graph (ORT's TopK) instead of the whole row of logits: the same tokens and logprobs, less copying
-   * out of ORT and no selection in JS. Off: always fetch the logits (to compare, or to measure).
+   * Sample in the decode graph where a row's parameters allow it, so that a few numbers per row leave ORT instead of
+   * the whole row of logits: a top-k row (k ≤ 1,024) or a greedy one gets its ranked top-k (ORT's TopK) and draws
+   * from them in JS — the same token and logprob as from the logits, bit for bit; a row sampling from the whole
+   * distribution (no top-k, no top-p) is drawn in the graph by inverse CDF in float64 with its own uniform number —
+   * the JS sampler's arithmetic, equal to it up to the last bit of `exp` (tokens the same; logprobs within 1e-12).
+   * Rows asking for raw logprobs or top-p without top-k use the logits. Off: every row uses the logits.
    * @default true
    */
-  rankedCandidates?: boolean;
+  sampleInGraph?: boolean;
   /** For sample text, stop strings and chat prompts. Without one, samples carry token ids with empty text. @default none */
   tokenizer?: OrtEngineTokenizer;
   /** Ids that end every sample (on top of each request's stopTokenIds). @default config.eosTokenIds */
@@ -108,7 +126,7 @@ export interface OrtEngineProfile {
   decodeSteps: number;
   decodeRowSteps: number;
   decodeRunMs: number;
-  /** Decode steps whose rows all sampled from the graph's ranked top-k candidates (no logits copied out of ORT). */
+  /** Decode steps whose rows all sampled in the graph (ranked top-k or whole-distribution draws): no logits copied out of ORT. */
   rankedSteps: number;
   /** Sampling, stop checks and detokenisation in JS. */
   samplingMs: number;
@@ -184,6 +202,23 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
+/** A stream whose next number is `u` once (a step that fell back to the logits redraws with the same number), then `rng`'s. */
+export function replayUniform(u: number, rng: Rng): Rng {
+  let used = false;
+  return new Proxy(rng, {
+    get(target, property, receiver) {
+      if (property === 'next') {
+        return () => {
+          if (used) return target.next();
+          used = true;
+          return u;
+        };
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+}
+
 /** Largest top-k served from the decode graph's ranked candidates (ORT's TopK keeps a heap of k per row). */
 const MAX_RANKED_CANDIDATES = 1024;
 
@@ -219,7 +254,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     weightMode = 'inputs',
     inlineWeightLimitBytes = MAX_INLINE_WEIGHT_BYTES,
     tempDir = tmpdir(),
-    rankedCandidates = true,
+    sampleInGraph = true,
   } = options;
   const eosTokenIds = [...(options.eosTokenIds ?? config.eosTokenIds)];
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new MasaError('CONFIG_INVALID', `createOrtEngine: maxBatchSize must be an integer ≥ 1, got ${maxBatchSize}`);
@@ -284,17 +319,21 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
   const prefillWeightFeeds = weightMode === 'inputs' || weightBytes > inlineWeightLimitBytes ? weightFeeds : {};
   const sampler = createSampler({ vocabSize });
   const newCacheOutputs = Array.from({ length: numLayers }, (_, layer) => [newCacheName(layer, 'key'), newCacheName(layer, 'value')]).flat();
-  const rankedOutputs = [TOP_VALUES, TOP_IDS, LOGIT_SUMS, ...newCacheOutputs];
+  const inGraphOutputs = [TOP_VALUES, TOP_IDS, DRAWN_IDS, DRAWN_LOGPROBS, LOGIT_SUMS, ...newCacheOutputs];
+  const allOutputs = [...inGraphOutputs, 'logits'];
   const logitOutputs = ['logits', ...newCacheOutputs];
   /**
-   * Ranked candidates a row samples from (its top-k; 1 when greedy), or 0 when it needs the whole row of logits: no
-   * top-k (or one past the limit), or raw logprobs (a log-softmax over the whole vocabulary).
+   * How a row's next token is drawn in a decode step — by its own parameters only, so that a sample never depends
+   * on what shares its batch: from the graph's ranked top-k (`ranked`, with how many it needs; 1 when greedy), by
+   * the graph's whole-distribution draw (`drawn`), or from the logits in JS (`logits`: raw logprobs, top-p without
+   * top-k, a top-k past the limit, or sampling in the graph turned off).
    */
-  const candidatesNeeded = (row: Sequence): number => {
-    if (row.rawLogprobs !== null) return 0;
-    if (row.sampling.temperature === 0) return 1;
-    const { topK } = row.sampling;
-    return topK > 0 && topK < vocabSize && topK <= MAX_RANKED_CANDIDATES ? topK : 0;
+  const methodOf = (row: Sequence): { kind: 'ranked'; candidates: number } | { kind: 'drawn' | 'logits' } => {
+    const { temperature, topK, topP } = row.sampling;
+    if (!sampleInGraph || row.rawLogprobs !== null) return { kind: 'logits' };
+    if (temperature === 0) return { kind: 'ranked', candidates: 1 };
+    if (topK > 0 && topK < vocabSize) return topK <= MAX_RANKED_CANDIDATES ? { kind: 'ranked', candidates: topK } : { kind: 'logits' };
+    return topP === 1 ? { kind: 'drawn' } : { kind: 'logits' };
   };
   let profile = emptyProfile();
   let closed = false;
@@ -581,30 +620,43 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
       [CACHE_LENGTH]: createTensorValue('int64', [1], BigInt64Array.of(BigInt(length))),
       ...pastFeeds(batch),
     };
-    // Ranked candidates instead of logits when every row can sample from them (see rollout-graph.ts).
-    let candidates = rankedCandidates ? 1 : 0;
-    for (const row of rows) {
-      const needed = row.call.done ? 1 : candidatesNeeded(row);
-      if (needed === 0 || candidates === 0) candidates = 0;
-      else candidates = Math.max(candidates, needed);
+    // How each row draws (see methodOf); the graph's outputs that those need.
+    const methods = rows.map((row) => (row.call.done ? ({ kind: 'ranked', candidates: 1 } as const) : methodOf(row)));
+    let candidates = 1;
+    const drawRows: number[] = [];
+    for (const [r, method] of methods.entries()) {
+      if (method.kind === 'ranked') candidates = Math.max(candidates, method.candidates);
+      else if (method.kind === 'drawn') drawRows.push(r);
     }
+    const needLogits = methods.some((method) => method.kind === 'logits');
+    // Uniform numbers of the drawn rows, from their own streams (one per draw, as the JS sampler takes).
+    const uniforms = Float64Array.from(drawRows, (r) => (rows[r] as Sequence).rng.next());
     profile.feedMs += performance.now() - feedStarted;
     const runStarted = performance.now();
     const session = (await sessions()).decode;
-    const runDecode = (ranked: boolean): Promise<Record<string, TensorValue>> =>
-      session.run(
-        { ...feeds, [TOP_K]: createTensorValue('int64', [1], BigInt64Array.of(BigInt(ranked ? candidates : 1))) },
-        { outputs: ranked ? rankedOutputs : logitOutputs },
+    const runDecode = (logitsOnly: boolean): Promise<Record<string, TensorValue>> => {
+      const draws = logitsOnly ? [] : drawRows;
+      return session.run(
+        {
+          ...feeds,
+          [TOP_K]: createTensorValue('int64', [1], BigInt64Array.of(BigInt(logitsOnly ? 1 : candidates))),
+          [DRAW_ROWS]: createTensorValue('int64', [draws.length], BigInt64Array.from(draws, BigInt)),
+          [DRAW_UNIFORM]: createTensorValue('float64', [draws.length], logitsOnly ? new Float64Array(0) : uniforms),
+          [DRAW_INVERSE_TEMPERATURE]: createTensorValue('float64', [draws.length], Float64Array.from(draws, (r) => 1 / (rows[r] as Sequence).sampling.temperature)),
+        },
+        { outputs: logitsOnly ? logitOutputs : needLogits ? allOutputs : inGraphOutputs },
       );
-    let ranked = candidates > 0;
-    let out = await runDecode(ranked);
-    if (ranked && !(out[LOGIT_SUMS]?.data as Float32Array).every(Number.isFinite)) {
-      // A non-finite logit somewhere: run the (pure) step again for the logits, so the sampler names it.
-      ranked = false;
-      out = await runDecode(false);
+    };
+    let inGraph = methods.some((method) => method.kind !== 'logits');
+    let out = await runDecode(!inGraph);
+    if (inGraph && !(out[LOGIT_SUMS]?.data as Float32Array).every(Number.isFinite)) {
+      // A non-finite logit somewhere: run the (pure) step again for the logits, so the sampler names it (the drawn
+      // rows' uniform numbers are reused: their streams have already moved).
+      inGraph = false;
+      out = await runDecode(true);
     }
     profile.decodeRunMs += performance.now() - runStarted;
-    if (ranked) profile.rankedSteps += 1;
+    if (inGraph && !needLogits) profile.rankedSteps += 1;
     profile.decodeSteps += 1;
     profile.decodeRowSteps += batch;
 
@@ -637,14 +689,26 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     const logits = out['logits']?.data as Float32Array | undefined; // [batch, vocab]
     const topValues = out[TOP_VALUES]?.data as Float32Array | undefined; // [batch, candidates]
     const topIds = out[TOP_IDS]?.data as Int32Array | undefined;
+    const drawnIds = out[DRAWN_IDS]?.data as Int32Array | undefined; // [draws]
+    const drawnLogprobs = out[DRAWN_LOGPROBS]?.data as Float64Array | undefined;
+    let nextDraw = 0;
     rows.forEach((row, r) => {
       row.position += 1;
+      const method = methods[r] as ReturnType<typeof methodOf>;
+      const draw = method.kind === 'drawn' ? nextDraw++ : -1;
       if (row.call.done) return;
       perCall.set(row.call, (perCall.get(row.call) ?? 0) + 1);
-      const drawn =
-        ranked && topValues !== undefined && topIds !== undefined
-          ? sampler.sampleRanked(topValues.subarray(r * candidates, (r + 1) * candidates), topIds.subarray(r * candidates, (r + 1) * candidates), row.sampling, row.rng)
-          : sampler.sample((logits as Float32Array).subarray(r * vocabSize, (r + 1) * vocabSize), row.sampling, row.rng, { returnRawLogprob: row.rawLogprobs !== null });
+      let drawn: SampledToken;
+      if (inGraph && method.kind === 'ranked') {
+        const slice = [r * candidates, (r + 1) * candidates] as const;
+        drawn = sampler.sampleRanked((topValues as Float32Array).subarray(...slice), (topIds as Int32Array).subarray(...slice), row.sampling, row.rng);
+      } else if (inGraph && method.kind === 'drawn') {
+        drawn = { tokenId: (drawnIds as Int32Array)[draw] as number, logprob: (drawnLogprobs as Float64Array)[draw] as number };
+      } else {
+        // From the logits; a drawn row whose step fell back replays the uniform number its stream already gave.
+        const rng = draw >= 0 ? replayUniform(uniforms[draw] as number, row.rng) : row.rng;
+        drawn = sampler.sample((logits as Float32Array).subarray(r * vocabSize, (r + 1) * vocabSize), row.sampling, rng, { returnRawLogprob: row.rawLogprobs !== null });
+      }
       if (accept(row, drawn)) finished.add(row);
     });
     profile.samplingMs += performance.now() - samplingStarted;

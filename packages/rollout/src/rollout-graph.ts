@@ -16,11 +16,11 @@
  *   slots masked by `cache_start` / `cache_length`) and the new token, joined
  *   only at the score level (`capacity + 1` numbers per head);
  * - returns this step's keys and values `new.{i}.key|value`
- *   `[batch, kvHeads, 1, headDim]`, and either the logits `[batch, vocab]` or
- *   (the engine fetches one or the other) each row's best `top_k` logits with
- *   their ids plus a finite-check sum: when every row samples from a top-k,
- *   a few numbers per row leave ORT instead of the whole vocabulary, and the
- *   selection runs in C++ instead of JS.
+ *   `[batch, kvHeads, 1, headDim]`, the logits `[batch, vocab]`, and what
+ *   lets rows sample without them (the engine fetches what its rows need):
+ *   each row's best `top_k` logits with their ids, whole-distribution draws
+ *   for the rows named in `draw_rows`, and a per-row finite-check sum. A few
+ *   numbers per row then leave ORT instead of the whole vocabulary.
  * The layer maths mirror `buildDecoder` of `@masa-rl/model` (RMSNorm, q/k
  * norms, rotary tables from the position ids, projections with their biases,
  * SwiGLU); the engine's tests hold both to the full forward pass and to the
@@ -50,6 +50,11 @@ import {
   cos,
   createGraph,
   customOp,
+  exp,
+  gatherElements,
+  greater,
+  log,
+  reduceMax,
   createTensorValue,
   fusedMatMul,
   gather,
@@ -91,6 +96,17 @@ export const TOP_VALUES = 'top_values';
 export const TOP_IDS = 'top_ids';
 /** float32 `[batch]`: each row's logit sum (finite unless a logit is not). */
 export const LOGIT_SUMS = 'logit_sums';
+const DRAW_DIM = 'draws';
+/** int64 `[draws]`: the rows whose token the graph draws from the whole distribution. */
+export const DRAW_ROWS = 'draw_rows';
+/** float64 `[draws]`: each such row's uniform number in [0, 1). */
+export const DRAW_UNIFORM = 'draw_uniform';
+/** float64 `[draws]`: each such row's 1 / temperature. */
+export const DRAW_INVERSE_TEMPERATURE = 'draw_inverse_temperature';
+/** int32 `[draws]`: the drawn ids. */
+export const DRAWN_IDS = 'drawn_ids';
+/** float64 `[draws]`: their log-probabilities (at the row's temperature). */
+export const DRAWN_LOGPROBS = 'drawn_logprobs';
 
 /** Output name of one layer's new keys or values. */
 export function newCacheName(layer: number, kind: 'key' | 'value'): string {
@@ -233,6 +249,34 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
   graph.output(TOP_VALUES, topValues);
   graph.output(TOP_IDS, cast(topIndices, 'int32'));
   graph.output(LOGIT_SUMS, reduceSum(logits, { axes: [-1], keepdims: false }));
+
+  // Rows that sample from the whole distribution (no top-k, no top-p): the draw itself, by inverse CDF over the
+  // row in token-id order, with the uniform number drawn in JS from the row's own stream. It is the JS sampler's
+  // arithmetic step for step in float64 — weights exp((x − max)·(1/T)), running sums in id order, the first id whose
+  // running sum exceeds u·total, logprob (x − max)·(1/T) − log(total) — so only an id and a logprob per row leave
+  // ORT. The rows are gathered first: with none to draw, the tensors are empty and the nodes cost nothing.
+  const drawRows = graph.input(DRAW_ROWS, 'int64', [DRAW_DIM]); // [draws]
+  const uniform = graph.input(DRAW_UNIFORM, 'float64', [DRAW_DIM]); // [draws]
+  const inverseTemperature = graph.input(DRAW_INVERSE_TEMPERATURE, 'float64', [DRAW_DIM]); // [draws]
+  const drawn = gather(logits, drawRows, { axis: 0 }); // [draws, vocab]
+  const rowMax = reduceMax(drawn, { axes: [-1], keepdims: true }); // [draws, 1]
+  const scaled = mul(sub(cast(drawn, 'float64'), cast(rowMax, 'float64')), unsqueeze(inverseTemperature, [1])); // [draws, vocab]
+  const running = customOp({
+    opType: 'CumSum',
+    inputs: [exp(scaled), graph.constant([1], { dtype: 'int64' })],
+    outputs: [{ dtype: 'float64', shape: scaled.shape }],
+  })[0] as Tensor; // [draws, vocab]
+  const total = slice(running, { starts: [-1], ends: end, axes: [1] }); // [draws, 1]
+  const passed = cast(greater(running, mul(unsqueeze(uniform, [1]), total)), 'int32'); // [draws, vocab]: 1 from the drawn id on
+  const drawnId = customOp({
+    opType: 'ArgMax',
+    inputs: [passed],
+    outputs: [{ dtype: 'int64', shape: [DRAW_DIM, 1] }],
+    attributes: { axis: { type: 'int', value: -1 }, keepdims: { type: 'int', value: 1 }, select_last_index: { type: 'int', value: 0 } },
+  })[0] as Tensor; // [draws, 1]: the first 1
+  // Reshape, not Squeeze: with no rows to draw, ORT's ArgMax returns [0, vocab] rather than [0, 1].
+  graph.output(DRAWN_IDS, withShape(reshape(cast(drawnId, 'int32'), [-1]), [DRAW_DIM]));
+  graph.output(DRAWN_LOGPROBS, withShape(reshape(sub(gatherElements(scaled, drawnId, { axis: 1 }), log(total)), [-1]), [DRAW_DIM]));
   fresh.forEach(({ key, value }, layer) => {
     graph.output(newCacheName(layer, 'key'), key); // [batch, kvHeads, 1, headDim]
     graph.output(newCacheName(layer, 'value'), value);
