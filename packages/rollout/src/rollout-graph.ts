@@ -234,9 +234,9 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
   const hidden = reshape(rmsNorm(h, weight('model.norm.weight'), { epsilon }), [BATCH_DIM, hiddenSize]); // [batch, hidden]
   const logits = languageModelHead(config, weights, hidden); // [batch, vocab]
   graph.output('logits', logits);
-  // Each row's best `top_k` logits, ranked (value descending, id ascending, as ONNX TopK defines ties), so that only
-  // these leave ORT when every row samples from a top-k (the engine fetches either these or the logits); and each
-  // row's logit sum, non-finite when any logit is NaN or ±Infinity, to catch a broken output without copying it.
+  // Each row's best `top_k` logits, ranked (value descending, id ascending, as ONNX TopK defines ties), for the rows
+  // that sample from a top-k (or greedily); and each row's logit sum, non-finite when any logit is NaN or ±Infinity,
+  // to catch a broken output without copying the logits out.
   const [topValues, topIndices] = customOp({
     opType: 'TopK',
     inputs: [logits, topK],
