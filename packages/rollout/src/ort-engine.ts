@@ -37,6 +37,7 @@ import {
   type RolloutResult,
   type RolloutSample,
   type Rng,
+  type RngState,
 } from '@masa-rl/core';
 import { ATTENTION_MASK, INPUT_IDS, POSITION_IDS, leftPadBatch, listParameters, pastName, presentName, type ModelConfig } from '@masa-rl/model';
 import { createExternalDataFile, createSession, createTensorValue, saveModel, type Device, type Graph, type Session, type TensorValue } from '@masa-rl/onnx';
@@ -200,23 +201,6 @@ function processIsAlive(pid: number): boolean {
   } catch (error: unknown) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
   }
-}
-
-/** A stream whose next number is `u` once (a step that fell back to the logits redraws with the same number), then `rng`'s. */
-export function replayUniform(u: number, rng: Rng): Rng {
-  let used = false;
-  return new Proxy(rng, {
-    get(target, property, receiver) {
-      if (property === 'next') {
-        return () => {
-          if (used) return target.next();
-          used = true;
-          return u;
-        };
-      }
-      return Reflect.get(target, property, receiver) as unknown;
-    },
-  });
 }
 
 /** Largest top-k served from the decode graph's ranked candidates (ORT's TopK keeps a heap of k per row). */
@@ -629,7 +613,9 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
       else if (method.kind === 'drawn') drawRows.push(r);
     }
     const needLogits = methods.some((method) => method.kind === 'logits');
-    // Uniform numbers of the drawn rows, from their own streams (one per draw, as the JS sampler takes).
+    // Uniform numbers of the drawn rows, from their own streams (one per draw, as the JS sampler takes); the states
+    // before them, so that a step falling back to the logits lets the sampler draw the same numbers.
+    const drawStates = drawRows.map((r) => (rows[r] as Sequence).rng.getState());
     const uniforms = Float64Array.from(drawRows, (r) => (rows[r] as Sequence).rng.next());
     profile.feedMs += performance.now() - feedStarted;
     const runStarted = performance.now();
@@ -651,8 +637,9 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     let out = await runDecode(!inGraph);
     if (inGraph && !(out[LOGIT_SUMS]?.data as Float32Array).every(Number.isFinite)) {
       // A non-finite logit somewhere: run the (pure) step again for the logits, so the sampler names it (the drawn
-      // rows' uniform numbers are reused: their streams have already moved).
+      // rows' streams go back to where they were, so they draw the same numbers).
       inGraph = false;
+      drawRows.forEach((r, i) => (rows[r] as Sequence).rng.setState(drawStates[i] as RngState));
       out = await runDecode(true);
     }
     profile.decodeRunMs += performance.now() - runStarted;
@@ -705,9 +692,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
       } else if (inGraph && method.kind === 'drawn') {
         drawn = { tokenId: (drawnIds as Int32Array)[draw] as number, logprob: (drawnLogprobs as Float64Array)[draw] as number };
       } else {
-        // From the logits; a drawn row whose step fell back replays the uniform number its stream already gave.
-        const rng = draw >= 0 ? replayUniform(uniforms[draw] as number, row.rng) : row.rng;
-        drawn = sampler.sample((logits as Float32Array).subarray(r * vocabSize, (r + 1) * vocabSize), row.sampling, rng, { returnRawLogprob: row.rawLogprobs !== null });
+        drawn = sampler.sample((logits as Float32Array).subarray(r * vocabSize, (r + 1) * vocabSize), row.sampling, row.rng, { returnRawLogprob: row.rawLogprobs !== null });
       }
       if (accept(row, drawn)) finished.add(row);
     });
