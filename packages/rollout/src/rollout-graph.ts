@@ -154,14 +154,14 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
    */
   const projectTogether = (x: Tensor, layer: number, modules: readonly ProjectionModule[]): Tensor[] => {
     if (weightSource === 'inputs') return modules.map((module) => project(x, layer, module));
-    const parts = modules.map((module) => weightSource.get(`${projectionPrefix(layer, module)}.weight`));
-    if (parts.some((part) => part === undefined)) return modules.map((module) => project(x, layer, module));
-    const rows = parts.map((part) => (part as Float32Array | Float64Array).length / hiddenSize);
+    // declareWeights has checked that every weight is there, with its size.
+    const parts = modules.map((module) => weightSource.get(`${projectionPrefix(layer, module)}.weight`) as Float32Array | Float64Array);
+    const rows = parts.map((part) => part.length / hiddenSize);
     const joined = new Float32Array(rows.reduce((a, b) => a + b, 0) * hiddenSize);
     let offset = 0;
     for (const part of parts) {
-      joined.set(part as Float32Array | Float64Array, offset);
-      offset += (part as Float32Array | Float64Array).length;
+      joined.set(part, offset);
+      offset += part.length;
     }
     let y = fusedMatMul(x, graph.initializer(`fused.${layer}.${modules.join('+')}.weight`, createTensorValue('float32', [joined.length / hiddenSize, hiddenSize], joined)), { transB: true });
     if (modules.some((module) => projectionHasBias(config, module))) {
