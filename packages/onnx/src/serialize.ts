@@ -31,28 +31,23 @@ function getModelType(): protobuf.Type {
 
 const encoder = new TextEncoder();
 
-function tensorProto(name: string | undefined, value: TensorValue): Record<string, unknown> {
+/** A tensor with its bytes inline, or (`external`) at an offset of an external data file (ONNX `data_location: EXTERNAL`). */
+function tensorProto(name: string | undefined, value: TensorValue, external?: { location: string; offset: number }): Record<string, unknown> {
   const data = value.data;
   return {
     ...(name === undefined ? {} : { name }),
     dims: [...value.dims],
     dataType: ONNX_ELEMENT_TYPE[value.dtype],
-    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-  };
-}
-
-/** An initializer whose bytes live in an external data file (ONNX `data_location: EXTERNAL`). */
-function externalTensorProto(name: string, value: TensorValue, location: string, offset: number): Record<string, unknown> {
-  return {
-    name,
-    dims: [...value.dims],
-    dataType: ONNX_ELEMENT_TYPE[value.dtype],
-    dataLocation: 1,
-    externalData: [
-      { key: 'location', value: location },
-      { key: 'offset', value: String(offset) },
-      { key: 'length', value: String(value.data.byteLength) },
-    ],
+    ...(external === undefined
+      ? { rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
+      : {
+          dataLocation: 1,
+          externalData: [
+            { key: 'location', value: external.location },
+            { key: 'offset', value: String(external.offset) },
+            { key: 'length', value: String(data.byteLength) },
+          ],
+        }),
   };
 }
 
@@ -137,8 +132,9 @@ export function serializeGraph(graph: Graph, options: SerializeOptions = {}): Ui
   for (const record of state.values) {
     if ((record.kind === 'initializer' || record.kind === 'constant') && liveValues.has(record.id) && record.data !== undefined) {
       const name = valueName(record);
-      const offset = record.kind === 'initializer' ? options.externalData?.offsetOf(name, record.data) : undefined;
-      initializers.push(offset === undefined ? tensorProto(name, record.data) : externalTensorProto(name, record.data, options.externalData?.location ?? '', offset));
+      const { externalData } = options;
+      const offset = record.kind === 'initializer' ? externalData?.offsetOf(name, record.data) : undefined;
+      initializers.push(tensorProto(name, record.data, offset === undefined || externalData === undefined ? undefined : { location: externalData.location, offset }));
     }
   }
   const model = {
