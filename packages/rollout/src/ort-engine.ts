@@ -207,7 +207,7 @@ function processIsAlive(pid: number): boolean {
 const MAX_RANKED_CANDIDATES = 1024;
 
 /** ONNX models hold at most 2 GiB inline (protobuf); leave headroom for the graph itself. Larger frozen weights go to external data. */
-const MAX_INLINE_WEIGHT_BYTES = 1.9 * 2 ** 30;
+export const MAX_INLINE_WEIGHT_BYTES = 1.9 * 2 ** 30;
 
 const emptyProfile = (): OrtEngineProfile => ({
   prefillRuns: 0,
