@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { BENCHMARKS, bandwidthFor, MAX_PROBE_BYTES, NO_GPU_ROOFLINE, parseRange, rolloutRows } from './benchmarks.mjs';
 
@@ -70,6 +71,28 @@ describe('benchmark definitions', () => {
     expect(figures.find((f) => f.key === 'tiny-b1-vs-roofline')?.anchor?.value).toBeCloseTo(3000, 9); // 24e9 / 8e6 bytes
     expect(figures.find((f) => f.key === 'tiny-b32-vs-roofline')?.anchor?.value).toBeCloseTo(20_000, 9); // 80e9 / (2 · 2e6)
     expect(byName('rollout').ceilings?.({ rows })).toEqual({ bytes: [8_000_000], gemm: 2048 });
+  });
+
+  it('rollout at two threads: masa-rl against transformers.js at its best, and against its shipped session options', () => {
+    const row = {
+      model: 'small',
+      parameters: 9_000_000,
+      batch: 32,
+      threads: 1,
+      masaTokS: 3000,
+      masaFrozenTokS: 3600,
+      transformersJsTokS: 2000,
+      transformersJsDefaultTokS: 1800,
+      transformersJsBest: { config: 'intraOpNumThreads 1', tokS: 2000 },
+      byThreads: { 1: { masaTokS: 3000, masaFrozenTokS: 3600, transformersJsTokS: 2000 }, 2: { masaTokS: 4500, masaFrozenTokS: 5500, transformersJsTokS: 1900 } },
+    };
+    const { figures } = byName('rollout').figures({ rows: [row] }, context, undefined);
+    expect(figures.find((f) => f.key === 'small-b32-vs-tjs-default')).toMatchObject({ value: 3000, anchor: { value: 1800 } });
+    expect(figures.find((f) => f.key === 'small-b32-t2-frozen-vs-tjs-best')).toMatchObject({ value: 5500, anchor: { value: 2000, label: expect.stringContaining('intraOpNumThreads 1') } });
+    expect(figures.find((f) => f.key === 'small-b32-t2-vs-tjs-best')?.value).toBe(4500);
+    expect(figures.some((f) => f.key.startsWith('small-b32-t1-'))).toBe(false); // the first count keeps the historical keys
+    const full = byName('rollout').variants({ ...context, quick: false, readText: () => '' }) as { args: string[] }[];
+    expect(full[0]?.args.includes('--threads')).toBe(availableParallelism() >= 2);
   });
 
   it('rollout on cuda is skipped with the reason while its script has no --device flag', () => {

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Decode throughput of masa-rl's ORT rollout engine against transformers.js generate() on the
-// same exported model, one ORT thread each, batch 1 and batch 32, with the roofline ratios.
+// same exported model, batch 1 and batch 32, with the roofline ratios.
 //
 //   pnpm --filter @masa-rl/rollout build && node bench/rollout/run.mjs [--model tiny|small|all|0.6b]
-//        [--batch1-tokens 128] [--batch32-tokens 64] [--runs 3] [--device cpu|cuda] [--weights inputs,initializers] [--json]
+//        [--batch1-tokens 128] [--batch32-tokens 64] [--runs 3] [--threads 1[,2…]] [--device cpu|cuda]
+//        [--weights inputs,initializers] [--json]
 //
 // --device cuda runs both engines on ORT's CUDA execution provider (masa-rl: createOrtEngine({ device });
 // transformers.js: from_pretrained({ device: 'cuda' })); it needs the CUDA provider libraries next to
@@ -17,10 +18,12 @@
 // both engines run the same weights. Both sample with temperature 1 and top-k 50 and generate
 // exactly N tokens per row (masa-rl: no EOS; transformers.js: min_new_tokens = max_new_tokens).
 // Batch 32 is one prompt × 32 samples (masa-rl: n = 32, one prefill; transformers.js: the prompt
-// repeated 32 times). transformers.js runs with session_options { intraOpNumThreads: 1 }, its best
-// configuration here (its default two spinning threads are 1.7–2.4× slower on this machine).
-// Runs alternate between the two engines so that a busy machine slows both alike; medians are
-// reported. Time includes the prefill (one short prompt), as generate() has no separate clock.
+// repeated 32 times). Threads: both engines run at each --threads count (ORT intraOpNumThreads;
+// default 1), and transformers.js once more with its shipped session options (ORT's default pool,
+// one spinning thread per core); "its best" is the fastest of its configurations in the run.
+// Runs alternate between the contenders (forward, then backward order) so that a busy machine
+// slows all alike; medians are reported. Time includes the prefill (one short prompt), as
+// generate() has no separate clock.
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -48,7 +51,7 @@ const L3_BYTES_PER_S = 30e9;
 const L3_BYTES = 32 * 2 ** 20;
 
 function parseArgs(argv) {
-  const args = { model: 'all', batch1Tokens: 128, batch32Tokens: 64, runs: 3, json: false, device: 'cpu', weightModes: ['inputs', 'initializers'] };
+  const args = { model: 'all', batch1Tokens: 128, batch32Tokens: 64, runs: 3, json: false, device: 'cpu', weightModes: ['inputs', 'initializers'], threads: [1] };
   // --model 0.6b: masa-rl only, shorter runs (a decode step of the 0.6B shape takes ~0.15 s at batch 1).
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -58,6 +61,14 @@ function parseArgs(argv) {
     else if (flag === '--batch1-tokens') (args.batch1Tokens = Number(value)), i++;
     else if (flag === '--batch32-tokens') (args.batch32Tokens = Number(value)), i++;
     else if (flag === '--runs') (args.runs = Number(value)), i++;
+    else if (flag === '--threads') {
+      // ORT threads per operator for both engines, e.g. 1,2 (each count is its own contender; the first keeps the
+      // historical field names).
+      const counts = value.split(',').map(Number);
+      if (!counts.every((count) => Number.isInteger(count) && count >= 1)) throw new Error(`--threads takes positive integers, comma-separated, got ${value}`);
+      args.threads = counts;
+      i++;
+    }
     else if (flag === '--weights') {
       // 0.6b only: which weight modes to run (both by default).
       const modes = value.split(',');
@@ -127,20 +138,31 @@ async function main() {
   for (const name of names) {
     const { config, weights, folder, parameters } = await prepare(name, MODELS[name]);
     const prompt = Array.from({ length: 16 }, (_, i) => (i * 37 + 11) % (config.vocabSize - 1));
-    const ours = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, device: args.device });
-    // Serving mode: weights frozen into the session (training needs 'inputs', which sees in-place updates).
-    const frozen = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode: 'initializers', device: args.device });
-    const theirs = await transformers.AutoModelForCausalLM.from_pretrained(folder, {
-      dtype: 'fp32',
-      local_files_only: true,
-      ...(args.device === 'cuda' ? { device: 'cuda' } : {}),
-      session_options: { intraOpNumThreads: 1 },
-    });
+    // The contenders, each at every thread count asked for: masa-rl with weights as inputs (what training runs) and
+    // frozen into the session (serving); transformers.js at the same intraOpNumThreads, plus once with its shipped
+    // session options (none: ORT's default pool of one spinning thread per core).
+    /** @type {Array<{ key: string, kind: 'masa' | 'transformers', threads: number | 'default', weightMode?: string, engine: any }>} */
+    const contenders = [];
+    for (const threads of args.threads) {
+      for (const weightMode of ['inputs', 'initializers']) {
+        const engine = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode, device: args.device, intraOpNumThreads: threads });
+        contenders.push({ key: `masa-${weightMode}-t${threads}`, kind: 'masa', threads, weightMode, engine });
+      }
+    }
+    for (const threads of [...args.threads, 'default']) {
+      const engine = await transformers.AutoModelForCausalLM.from_pretrained(folder, {
+        dtype: 'fp32',
+        local_files_only: true,
+        ...(args.device === 'cuda' ? { device: 'cuda' } : {}),
+        ...(threads === 'default' ? {} : { session_options: { intraOpNumThreads: threads } }),
+      });
+      contenders.push({ key: `transformers-t${threads}`, kind: 'transformers', threads, engine });
+    }
     for (const [batch, tokens] of [
       [1, args.batch1Tokens],
       [32, args.batch32Tokens],
     ]) {
-      const runEngine = async (engine, seed) => {
+      const runMasa = async (engine, seed) => {
         engine.resetProfile();
         const started = performance.now();
         const [result] = await engine.doGenerate([{ id: 'bench', promptTokenIds: prompt, n: batch, seed, maxNewTokens: tokens, temperature: 1, topK: 50 }]);
@@ -148,57 +170,64 @@ async function main() {
         const generated = result.samples.reduce((sum, sample) => sum + sample.tokenIds.length, 0);
         return { ms, generated, profile: engine.profile() };
       };
-      const runOurs = (seed) => runEngine(ours, seed);
-      const runFrozen = (seed) => runEngine(frozen, seed);
-      const runTheirs = async () => {
+      const runTransformers = async (model) => {
         const ids = new transformers.Tensor('int64', BigInt64Array.from({ length: batch * prompt.length }, (_, i) => BigInt(prompt[i % prompt.length])), [batch, prompt.length]);
         const mask = new transformers.Tensor('int64', new BigInt64Array(batch * prompt.length).fill(1n), [batch, prompt.length]);
         const started = performance.now();
-        const output = await theirs.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: tokens, min_new_tokens: tokens, do_sample: true, top_k: 50, temperature: 1 });
+        const output = await model.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: tokens, min_new_tokens: tokens, do_sample: true, top_k: 50, temperature: 1 });
         const ms = performance.now() - started;
         return { ms, generated: output.dims[0] * (output.dims[1] - prompt.length) };
       };
+      const runOne = (contender, seed) => (contender.kind === 'masa' ? runMasa(contender.engine, seed) : runTransformers(contender.engine));
       // Warm-up, twice: session creation, JIT, and ORT's first runs at new shapes (arena growth) are not decode speed.
-      for (let warm = 0; warm < 2; warm++) {
-        await runOurs(0);
-        await runFrozen(0);
-        await runTheirs();
-      }
-      const oursRuns = [];
-      const frozenRuns = [];
-      const theirsRuns = [];
+      for (let warm = 0; warm < 2; warm++) for (const contender of contenders) await runOne(contender, 0);
+      /** @type {Map<string, Array<{ ms: number, generated: number, profile?: any }>>} */
+      const runs = new Map(contenders.map((contender) => [contender.key, []]));
+      // Rounds alternate the order (forward, then backward), so a machine that gets busier slows every contender alike.
       for (let run = 0; run < args.runs; run++) {
-        if (run % 2 === 0) {
-          oursRuns.push(await runOurs(run + 1));
-          frozenRuns.push(await runFrozen(run + 1));
-          theirsRuns.push(await runTheirs());
-        } else {
-          theirsRuns.push(await runTheirs());
-          frozenRuns.push(await runFrozen(run + 1));
-          oursRuns.push(await runOurs(run + 1));
-        }
+        const order = run % 2 === 0 ? contenders : [...contenders].reverse();
+        for (const contender of order) runs.get(contender.key).push(await runOne(contender, run + 1));
       }
-      const oursTokS = median(oursRuns.map((r) => (r.generated / r.ms) * 1000));
-      const frozenTokS = median(frozenRuns.map((r) => (r.generated / r.ms) * 1000));
-      const theirsTokS = median(theirsRuns.map((r) => (r.generated / r.ms) * 1000));
+      const rate = (key) => median(runs.get(key).map((r) => (r.generated / r.ms) * 1000));
+      const byThreads = {};
+      for (const threads of args.threads) {
+        byThreads[threads] = {
+          masaTokS: Math.round(rate(`masa-inputs-t${threads}`)),
+          masaFrozenTokS: Math.round(rate(`masa-initializers-t${threads}`)),
+          transformersJsTokS: Math.round(rate(`transformers-t${threads}`)),
+        };
+      }
+      const transformersDefault = Math.round(rate('transformers-tdefault'));
+      // transformers.js at its best: the fastest of its configurations in this run.
+      const theirBest = [...Object.entries(byThreads).map(([threads, row]) => ({ config: `intraOpNumThreads ${threads}`, tokS: row.transformersJsTokS })), { config: 'shipped defaults', tokS: transformersDefault }].reduce((a, b) => (b.tokS > a.tokS ? b : a));
+      const first = args.threads[0];
+      const oursTokS = byThreads[first].masaTokS;
+      const frozenTokS = byThreads[first].masaFrozenTokS;
+      const theirsTokS = byThreads[first].transformersJsTokS;
       const weightBytes = parameters * 4;
       const bandwidth = weightBytes <= L3_BYTES ? L3_BYTES_PER_S : DRAM_BYTES_PER_S;
       // Batch 1 reads every weight once per token; batch 32 is bound by GEMM FLOPs (2 per parameter per token).
       const ceiling = batch === 1 ? bandwidth / weightBytes : PEAK_FLOPS / (2 * parameters);
-      const profile = oursRuns[oursRuns.length - 1].profile;
+      const lastMasa = runs.get(`masa-inputs-t${first}`).at(-1);
+      const profile = lastMasa.profile;
       const row = {
         model: name,
         parameters,
         batch,
         device: args.device,
         tokensPerRow: tokens,
-        masaTokS: Math.round(oursTokS),
-        masaFrozenTokS: Math.round(frozenTokS),
-        transformersJsTokS: Math.round(theirsTokS),
+        // The first thread count's figures under the historical names (one thread unless --threads says otherwise).
+        threads: first,
+        masaTokS: oursTokS,
+        masaFrozenTokS: frozenTokS,
+        transformersJsTokS: theirsTokS,
+        transformersJsDefaultTokS: transformersDefault,
+        transformersJsBest: theirBest,
+        byThreads,
         speedup: Number((oursTokS / theirsTokS).toFixed(2)),
         frozenSpeedup: Number((frozenTokS / theirsTokS).toFixed(2)),
         ceilingTokS: Math.round(ceiling),
-        ceilingKind: batch === 1 ? `weight bandwidth (${bandwidth / 1e9} GB/s)` : 'fp32 GEMM compute (92 GFLOP/s)',
+        ceilingKind: batch === 1 ? `weight bandwidth (${bandwidth / 1e9} GB/s)` : 'fp32 GEMM compute (92 GFLOP/s, one thread)',
         masaOfCeiling: Number((oursTokS / ceiling).toFixed(3)),
         masaFrozenOfCeiling: Number((frozenTokS / ceiling).toFixed(3)),
         transformersJsOfCeiling: Number((theirsTokS / ceiling).toFixed(3)),
@@ -208,23 +237,26 @@ async function main() {
           sampling: Math.round(profile.samplingMs),
           cache: Math.round(profile.cacheMs),
           feeds: Math.round(profile.feedMs),
-          total: Math.round(oursRuns[oursRuns.length - 1].ms),
+          total: Math.round(lastMasa.ms),
         },
       };
       report.push(row);
       if (args.json) process.stdout.write(`${JSON.stringify(row)}\n`);
       else {
+        const perThreads = Object.entries(byThreads)
+          .map(([threads, r]) => `  ${threads} thread${threads === '1' ? '' : 's'}: masa-rl ${r.masaTokS} tok/s (frozen ${r.masaFrozenTokS}), transformers.js ${r.transformersJsTokS}`)
+          .join('\n');
+        const best = Math.max(...Object.values(byThreads).map((r) => r.masaFrozenTokS));
         process.stdout.write(
-          `${name} (${(parameters / 1e6).toFixed(1)}M) batch ${batch} × ${tokens} tokens: masa-rl ${row.masaTokS} tok/s (weights frozen: ${row.masaFrozenTokS}), ` +
-            `transformers.js ${row.transformersJsTokS} tok/s → ${row.speedup}× (${row.frozenSpeedup}×); ceiling ${row.ceilingTokS} tok/s [${row.ceilingKind}] → ` +
+          `${name} (${(parameters / 1e6).toFixed(1)}M) batch ${batch} × ${tokens} tokens:\n${perThreads}\n  transformers.js with its shipped defaults: ${transformersDefault} tok/s; ` +
+            `its best here: ${theirBest.tokS} (${theirBest.config}); masa-rl's best (frozen): ${best} → ${(best / theirBest.tokS).toFixed(2)}×\n` +
+            `  at ${first} thread${first === 1 ? '' : 's'}: ${row.speedup}× (frozen ${row.frozenSpeedup}×); ceiling ${row.ceilingTokS} tok/s [${row.ceilingKind}] → ` +
             `masa-rl ${(100 * row.masaOfCeiling).toFixed(1)}% (${(100 * row.masaFrozenOfCeiling).toFixed(1)}%), transformers.js ${(100 * row.transformersJsOfCeiling).toFixed(1)}%\n` +
-            `    masa-rl split of the last run (ms): ${JSON.stringify(row.masaTimeSplitMs)}\n`,
+            `  masa-rl split of the last run (ms): ${JSON.stringify(row.masaTimeSplitMs)}\n`,
         );
       }
     }
-    await ours.close();
-    await frozen.close();
-    await theirs.dispose();
+    for (const contender of contenders) await (contender.kind === 'masa' ? contender.engine.close() : contender.engine.dispose());
   }
   return report;
 }
@@ -238,8 +270,8 @@ async function bigModel(args) {
   // Both weight modes: 'inputs' (training: weights fed by reference every step) and 'initializers' (serving: frozen
   // into the decode session, which pre-packs them; past protobuf's 2 GiB they reach ORT through a temporary external
   // data file). The first warm-up call builds the sessions; its time is reported as setupMs.
-  for (const weightMode of args.weightModes) {
-    const engine = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode, device: args.device });
+  for (const threads of args.threads) for (const weightMode of args.weightModes) {
+    const engine = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode, device: args.device, intraOpNumThreads: threads });
     const setupStarted = performance.now();
     for (let warm = 0; warm < 2; warm++) await engine.doGenerate([{ id: 'warm', promptTokenIds: prompt, n: 2, maxNewTokens: 2, topK: 50 }]);
     const setupMs = performance.now() - setupStarted;
@@ -265,6 +297,7 @@ async function bigModel(args) {
         parameters,
         device: args.device,
         weightMode,
+        threads,
         batch,
         tokensPerRow: tokens,
         masaDecodeTokS: Number(rate.toFixed(2)),

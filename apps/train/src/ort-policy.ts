@@ -114,7 +114,8 @@ export async function createOrtPolicy(options: CreateOrtPolicyOptions): Promise<
   const tokenizer = await loadTokenizer({ model: modelDir });
   // The reference copy is only needed for a KL loss against the initial policy.
   const keepReference = config.actor_rollout_ref.actor.use_kl_loss;
-  const backend = await createOrtPolicyBackend({ modelDir, keepReference });
+  const threads = config.trainer.threads;
+  const backend = await createOrtPolicyBackend({ modelDir, keepReference, intraOpNumThreads: threads });
   let engine: RolloutEngine;
   try {
     engine = createOrtEngine({
@@ -124,6 +125,7 @@ export async function createOrtPolicy(options: CreateOrtPolicyOptions): Promise<
       eosTokenIds: stopTokenIds,
       maxBatchSize,
       defaultSeed: config.trainer.seed,
+      intraOpNumThreads: threads,
     });
   } catch (error: unknown) {
     await backend.release();

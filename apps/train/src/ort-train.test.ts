@@ -9,9 +9,11 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataset } from '@masa-rl/datasets';
+import type { OrtEngine } from '@masa-rl/rollout';
+import type { OrtPolicyBackend } from '@masa-rl/trainer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './__tests__/fake-run.js';
-import { findRepoRoot, readStopTokenIds, resolveModelDir } from './ort-policy.js';
+import { createOrtPolicy, findRepoRoot, readStopTokenIds, resolveModelDir } from './ort-policy.js';
 import { resolveTrainRun } from './resolve-run.js';
 import { runTrainJob, type BackendKind, type JobMessage } from './train-job.js';
 
@@ -69,6 +71,20 @@ describe('the ort backend through the training app', () => {
   it('resolves a relative model path against the cwd first, then the repository root, else names the key to set', () => {
     expect(resolveModelDir('models/tiny-arith', '/', repoRoot)).toBe(resolve(repoRoot, 'models/tiny-arith'));
     expect(() => resolveModelDir('models/none', '/', repoRoot)).toThrow(/actor_rollout_ref\.model\.path/);
+  });
+
+  it('runs the engine and the training graphs on trainer.threads ORT threads (one unless set)', async () => {
+    for (const [overrides, expected] of [[[], 1], [['trainer.threads=2'], 2]] as const) {
+      const { config } = resolveTrainRun({ overrides, runDir: tempDir('ort-threads'), cwd: repoRoot });
+      const policy = await createOrtPolicy({ config, cwd: repoRoot });
+      try {
+        expect((policy.backend as OrtPolicyBackend).intraOpNumThreads).toBe(expected);
+        expect((policy.engine as OrtEngine).intraOpNumThreads).toBe(expected);
+      } finally {
+        await policy.close();
+      }
+    }
+    expect(() => resolveTrainRun({ overrides: ['trainer.threads=0'], runDir: tempDir('ort-threads'), cwd: repoRoot })).toThrow(/trainer\.threads/);
   });
 
   describe.each(['masa', 'masa-efficient'])('%s', (algo) => {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { MasaError } from '@masa-rl/core';
 import { loadDataset } from '@masa-rl/datasets';
 import { createRandomModel } from '@masa-rl/model';
-import type { ChildProcessEngine } from '@masa-rl/rollout';
+import type { ChildProcessEngine, OrtEngine } from '@masa-rl/rollout';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './__tests__/fixtures.js';
 import { createEvaluationEngine, type EvaluationEngine } from './evaluation-engine.js';
@@ -88,6 +88,13 @@ describe('createEvaluationEngine (ort, child process)', () => {
       }
     }
     expect(result.summary.details[0]?.completed).toBe(3);
+  });
+
+  it('hands its thread count to the ORT engine (one by default)', async () => {
+    for (const [threads, expected] of [[undefined, 1], [2, 2]] as const) {
+      await using local = await createEvaluationEngine({ modelPath: modelDir, inProcess: true, ...(threads === undefined ? {} : { threads }) });
+      expect((local.engine as OrtEngine).intraOpNumThreads).toBe(expected);
+    }
   });
 
   it('names the missing file of a model folder', async () => {

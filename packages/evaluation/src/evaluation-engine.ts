@@ -41,6 +41,12 @@ export interface CreateEvaluationEngineOptions {
    */
   maxBatchSize?: number;
   /**
+   * ORT: threads inside one operator (more pay off on idle cores only; like the batch size, they can change float
+   * rounding, so they are not part of the results folder's config).
+   * @default 1
+   */
+  threads?: number;
+  /**
    * ORT: execution device.
    * @default 'cpu'
    */
@@ -144,6 +150,7 @@ export async function createEvaluationEngine(options: CreateEvaluationEngineOpti
   const engineOptions: LoadOrtEngineOptions = {
     modelPath,
     maxBatchSize: options.maxBatchSize ?? 32,
+    ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads }),
     ...(options.device === undefined ? {} : { device: options.device }),
   };
   let engine: RolloutEngine;

@@ -42,7 +42,9 @@ export interface CreateSessionOptions {
   /** Called with each warning (also kept in `session.warnings`). Libraries never print. */
   onWarning?: (message: string) => void;
   /**
-   * Threads inside one op. On the project's machines 2 threads never beat 1.
+   * Threads inside one op (ORT's intra-op pool; the calling thread is one of them). Results with another count
+   * can differ in float rounding. On the project's 2-vCPU machines a second thread paid off only when the second
+   * core was idle.
    * @default 1
    */
   intraOpNumThreads?: number;

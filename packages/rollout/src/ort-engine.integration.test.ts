@@ -327,6 +327,21 @@ describe('ORT engine: scheduling and stop handling', () => {
     }
   });
 
+  it('two ORT threads per operator: the same seed gives the same samples run after run, and those of one thread to 1e-5', async () => {
+    // The embedded checkpoint's shape (hidden 128, head_dim 32): there, with weights fed as inputs, one and two
+    // threads round differently (logprobs ~2e-6 apart, measured), so the threads really split the work.
+    const wide = tinyModel('ort-engine-threads', { vocabSize: 99, hiddenSize: 128, intermediateSize: 352, headDim: 32, std: 0.1, eosTokenId: 98 });
+    const request: RolloutRequest = { id: 'm', promptTokenIds: prompts[2] as number[], n: 4, seed: 8, maxNewTokens: 16, temperature: 1 };
+    const twoThreads = (): OrtEngine => engine({ config: wide.config, weights: wide.weights, intraOpNumThreads: 2 });
+    const first = twoThreads();
+    expect(first.intraOpNumThreads).toBe(2);
+    const [a] = await first.doGenerate([request]);
+    const [b] = await twoThreads().doGenerate([request]);
+    expect(b).toEqual(a);
+    const [one] = await engine({ config: wide.config, weights: wide.weights }).doGenerate([request]);
+    expectSameSamples(a, one);
+  });
+
   it("weightMode 'initializers' (serving) gives the same samples as weights fed as inputs", async () => {
     const request: RolloutRequest = { id: 'i', promptTokenIds: prompts[2] as number[], n: 2, seed: 21, maxNewTokens: 12, topK: 10 };
     const [frozen] = await engine({ weightMode: 'initializers' }).doGenerate([request]);

@@ -115,7 +115,13 @@ export interface OrtEngineOptions {
   enableThinking?: boolean;
   /** @default 'cpu' */
   device?: Device;
-  /** @default 1 (two threads never beat one on the project's machines) */
+  /**
+   * ORT threads inside one operator. One gives the same numbers everywhere; more change float rounding in the
+   * weights-as-inputs graphs (frozen weights gave identical samples at 1 and 2 threads on the shapes measured).
+   * Worth it on idle cores only: on this project's 2-vCPU machines two threads decoded 1.0–1.6× faster when the
+   * second core was idle, and spinning threads lose when a neighbour keeps it busy (bench/rollout/README.md).
+   * @default 1
+   */
   intraOpNumThreads?: number;
 }
 
@@ -139,6 +145,8 @@ export interface OrtEngineProfile {
 }
 
 export interface OrtEngine extends RolloutEngine {
+  /** ORT threads inside one operator, as created. */
+  readonly intraOpNumThreads: number;
   /** Time spent so far, by phase. */
   profile(): OrtEngineProfile;
   resetProfile(): void;
@@ -790,6 +798,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
   return {
     specificationVersion: 'v1',
     name: `ort:${config.architecture}`,
+    intraOpNumThreads,
     profile: () => ({ ...profile }),
     resetProfile: () => {
       profile = emptyProfile();

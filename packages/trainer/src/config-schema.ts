@@ -171,6 +171,14 @@ const trainerSchema = z.strictObject({
   seed: z.number().int().default(1),
   /** masa-rl: completions written to `samples.jsonl` per step (0 disables). */
   samples_per_step: z.number().int().nonnegative().default(4),
+  /**
+   * masa-rl: ONNX Runtime threads inside one operator, for rollouts and
+   * training steps alike. 1 gives the same numbers on every machine; another
+   * count changes float rounding (and so, over steps, the samples drawn), as
+   * in any multithreaded BLAS. More threads pay off on idle cores only
+   * (packages/trainer/README.md, "Threads").
+   */
+  threads: positiveInt().default(1),
 });
 
 const masaSchema = z.strictObject({

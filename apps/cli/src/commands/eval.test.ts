@@ -353,6 +353,19 @@ describe('masa eval (generation)', () => {
     expect(((await evalRun(['--base-url', 'http://x/v1'], seams)).error as MasaError).message).toContain('go with --backend openai');
     const openaiModel = await evalRun(['--backend', 'openai', '--model', 'x'], seams);
     expect((openaiModel.error as MasaError).message).toContain('with --backend openai name the served model with --api-model');
+    expect(((await evalRun(['--threads', '0'], seams)).error as MasaError).message).toBe('--threads must be a positive integer, got "0"');
+  });
+
+  it('hands --threads and --max-batch-size to the ORT engine (default: one thread, as the engine)', async () => {
+    const seams = engineSeams(synthEngine(answers, () => true));
+    const seenOptions: Array<Parameters<NonNullable<typeof seams.createEngine>>[0]> = [];
+    const recording = { ...seams, createEngine: (options: Parameters<NonNullable<typeof seams.createEngine>>[0]) => (seenOptions.push(options), (seams.createEngine as NonNullable<typeof seams.createEngine>)(options)) };
+    expect((await evalRun(['--limit', '1', '--n', '1', '--threads', '2', '--max-batch-size', '8', '--out', 'threads'], recording)).error).toBeUndefined();
+    expect((await evalRun(['--limit', '1', '--n', '1', '--out', 'one-thread'], recording)).error).toBeUndefined();
+    expect(seenOptions.map(({ threads, maxBatchSize }) => ({ threads, maxBatchSize }))).toEqual([
+      { threads: 2, maxBatchSize: 8 },
+      { threads: undefined, maxBatchSize: 32 },
+    ]);
   });
 });
 

@@ -271,6 +271,7 @@ interface RunFlags {
   datasetsDir?: string;
   batchProblems?: number;
   maxBatchSize: number;
+  threads?: number;
   device?: 'cpu' | 'cuda';
   deadlineMs: number;
   workers?: number;
@@ -502,6 +503,7 @@ async function runAction(options: EvalCommandOptions, flags: RunFlags): Promise<
   const engineOptions: CreateEvaluationEngineOptions = {
     backend: flags.backend,
     maxBatchSize: flags.maxBatchSize,
+    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(modelPath === undefined ? {} : { modelPath }),
     ...(flags.baseUrl === undefined ? {} : { baseUrl: flags.baseUrl }),
     ...(flags.apiModel === undefined ? {} : { apiModel: flags.apiModel }),
@@ -666,6 +668,7 @@ export function createEvalCommand(options: EvalCommandOptions = {}): Command {
     .option('--datasets-dir <dir>', 'folder of bundled datasets (default: MASA_DATASETS_DIR, else the repository datasets/)')
     .option('--batch-problems <n>', 'problems per engine call; Ctrl-C takes effect between calls (default: ceil(64 / n))', numberFlag('--batch-problems', (v) => Number.isInteger(v) && v >= 1, 'a positive integer'))
     .option('--max-batch-size <n>', 'ort backend: sequences decoded together', numberFlag('--max-batch-size', (v) => Number.isInteger(v) && v >= 1, 'a positive integer'), 32)
+    .option('--threads <n>', 'ort backend: ONNX Runtime threads per operator (default 1; more pay off on idle cores only)', numberFlag('--threads', (v) => Number.isInteger(v) && v >= 1, 'a positive integer'))
     .addOption(new Option('--device <device>', 'ort backend: execution device').choices(['cpu', 'cuda']))
     .option('--deadline-ms <ms>', 'deadline of one math/choice grade', positiveInteger('--deadline-ms'), 2000)
     .option('--workers <n>', 'grading worker threads (default: min(4, cores))', positiveInteger('--workers'))

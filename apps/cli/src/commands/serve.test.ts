@@ -5,7 +5,7 @@ import { MasaError } from '@masa-rl/core';
 import { createRandomModel } from '@masa-rl/model';
 import { createScriptedEngine } from '@masa-rl/rollout/test';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createServeCommand, type ServeCommandOptions } from './serve.js';
+import { createServeCommand, type ServeCommandOptions, type ServeFlags } from './serve.js';
 import { expectMasaError } from '../test-support/expect-masa-error.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'masa-cli-serve-'));
@@ -91,10 +91,12 @@ describe('masa serve', () => {
 
   it('takes the served name, the API key (flag, else MASA_API_KEY) and any engine', async () => {
     const engine = createScriptedEngine({ respond: () => 'hello' });
-    const server = await start(['--upstream', 'http://127.0.0.1:9/v1', '--served-model-name', 'proxy'], {
+    const seenFlags: ServeFlags[] = [];
+    const server = await start(['--upstream', 'http://127.0.0.1:9/v1', '--served-model-name', 'proxy', '--threads', '2'], {
       env: { MASA_API_KEY: 'secret' },
-      _internal: { createEngine: () => engine },
+      _internal: { createEngine: (flags) => (seenFlags.push(flags), engine) },
     });
+    expect(seenFlags.map((flags) => flags.threads)).toEqual([2]);
     try {
       const url = `${server.info.url}/v1/chat/completions`;
       const body = JSON.stringify({ model: 'proxy', messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 });
@@ -114,6 +116,7 @@ describe('masa serve', () => {
     expect(missing.code).toBe('FILE_NOT_FOUND');
     expect(missing.message).toContain(`--model nowhere: ${join(cwd, 'nowhere')} has no config.json`);
     expect((await failure(['--model', 'tiny', '--port', '70000'])).message).toBe('--port must be an integer in [0, 65535], got "70000"');
+    expect((await failure(['--model', 'tiny', '--threads', '0'])).message).toBe('--threads must be an integer in [1, 1024], got "0"');
     expect((await failure(['--upstream', 'http://127.0.0.1:9/v1'])).message).toContain('pass --served-model-name or --upstream-model');
   });
 });

@@ -40,6 +40,7 @@ export interface ServeFlags {
   port: number;
   maxBodyBytes: number;
   maxBatchSize: number;
+  threads: number;
   defaultMaxTokens: number;
   apiKey?: string;
   json?: boolean;
@@ -77,6 +78,7 @@ export function createServeCommand(options: ServeCommandOptions = {}): Command {
     .addOption(new Option('--port <port>', 'TCP port (0 picks a free one)').default(8000).argParser(integerIn('--port', 0, 65535)))
     .addOption(new Option('--max-body-bytes <n>', 'largest request body accepted (413 above)').default(4 * 1024 * 1024).argParser(integerIn('--max-body-bytes', 1, 2 ** 31)))
     .addOption(new Option('--max-batch-size <n>', 'sequences decoded together by the local engine').default(32).argParser(integerIn('--max-batch-size', 1, 4096)))
+    .addOption(new Option('--threads <n>', 'ONNX Runtime threads per operator of the local engine (more pay off on idle cores only)').default(1).argParser(integerIn('--threads', 1, 1024)))
     .addOption(new Option('--default-max-tokens <n>', 'token budget of requests that give no max_tokens').default(16).argParser(integerIn('--default-max-tokens', 1, 2 ** 31)))
     .option('--api-key <key>', 'require Authorization: Bearer <key> on /v1/* (default: MASA_API_KEY when set)')
     .option('--json', 'print the listening address as one JSON line on stdout')
@@ -101,7 +103,7 @@ export function createServeCommand(options: ServeCommandOptions = {}): Command {
         engine = options._internal.createEngine(flags, modelPath);
       } else if (modelPath !== undefined) {
         stderr.write(`masa serve: loading ${modelPath} in an engine process …\n`);
-        const child = createOrtChildEngine({ modelPath, maxBatchSize: flags.maxBatchSize });
+        const child = createOrtChildEngine({ modelPath, maxBatchSize: flags.maxBatchSize, intraOpNumThreads: flags.threads });
         engine = child;
         await child.ready();
         // Build the ORT sessions now (for frozen weights past 2 GiB that means writing and mapping them: seconds), so

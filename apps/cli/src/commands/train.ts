@@ -6,6 +6,14 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+function threads(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed < 1) {
+    throw new MasaError('ARGUMENT_INVALID', `--threads must be a positive integer, got "${value}"`, { details: { threads: value } });
+  }
+  return parsed;
+}
+
 function port(value: string): number {
   const parsed = Number(value);
   if (!/^\d+$/.test(value) || parsed > 65535) {
@@ -27,6 +35,7 @@ export function createTrainCommand(): Command {
     .option('-r, --resume [checkpoint]', 'continue the run from its newest complete checkpoint (or from the given checkpoints/step-N folder)')
     .option('-o, --run-dir <dir>', 'run folder (config, metrics.jsonl, samples.jsonl, checkpoints/); default: trainer.default_local_dir')
     .addOption(new Option('--backend <kind>', 'policy backend: ort (ONNX Runtime) or fake (a simulated policy, to try the app)').choices(['ort', 'fake']).default('ort'))
+    .option('-t, --threads <n>', 'ONNX Runtime threads per operator, rollouts and training steps (= --set trainer.threads=N; more pay off on idle cores only, and change float rounding)', threads)
     .option('--ui', 'serve the live dashboard on 127.0.0.1 while training')
     .option('-p, --port <port>', 'dashboard port (with --ui)', port)
     .option('--json', 'write events as NDJSON on stdout (logs go to stderr)')
@@ -35,9 +44,9 @@ export function createTrainCommand(): Command {
     .option('--wandb', 'log to Weights & Biases (optional @wandb/sdk; needs `wandb login` or WANDB_API_KEY)')
     .option('--wandb-project <name>', 'W&B project (default: trainer.project_name, masa-rl)')
     .option('--wandb-name <name>', 'W&B run name (default: trainer.experiment_name or the run folder name)')
-    .action(async (options: { config?: string; set: string[]; algo?: string; resume?: boolean | string; runDir?: string; backend: 'ort' | 'fake'; ui?: boolean; port?: number; json?: boolean; quiet?: boolean; tensorboard: boolean; wandb?: boolean; wandbProject?: string; wandbName?: string }) => {
+    .action(async (options: { config?: string; set: string[]; algo?: string; resume?: boolean | string; runDir?: string; backend: 'ort' | 'fake'; threads?: number; ui?: boolean; port?: number; json?: boolean; quiet?: boolean; tensorboard: boolean; wandb?: boolean; wandbProject?: string; wandbName?: string }) => {
       const flags: TrainCommandFlags = {
-        set: options.set,
+        set: options.threads === undefined ? options.set : [...options.set, `trainer.threads=${options.threads}`],
         backend: options.backend,
         ...(options.config === undefined ? {} : { config: options.config }),
         ...(options.algo === undefined ? {} : { algo: options.algo }),

@@ -13,6 +13,9 @@ export interface TinyModel {
 export interface TinyModelOverrides {
   architecture?: Architecture;
   vocabSize?: number;
+  hiddenSize?: number;
+  intermediateSize?: number;
+  headDim?: number;
   layers?: number;
   kvHeads?: number;
   tie?: boolean;
@@ -23,17 +26,17 @@ export interface TinyModelOverrides {
   configOverrides?: Record<string, unknown>;
 }
 
-/** vocab 64, hidden 32, 2 layers, 4 query / 2 kv heads of 8; weights ~ N(0, std²), norms ~ 1 + N(0, std²). */
+/** vocab 64, hidden 32, 2 layers, 4 query / 2 kv heads of 8 (unless overridden); weights ~ N(0, std²), norms ~ 1 + N(0, std²). */
 export function tinyModel(seed: string, overrides: TinyModelOverrides = {}): TinyModel {
   const raw = createModelConfigJson({
     architecture: overrides.architecture ?? 'qwen3',
     vocabSize: overrides.vocabSize ?? 64,
-    hiddenSize: 32,
-    intermediateSize: 48,
+    hiddenSize: overrides.hiddenSize ?? 32,
+    intermediateSize: overrides.intermediateSize ?? 48,
     numLayers: overrides.layers ?? 2,
     numHeads: 4,
     numKvHeads: overrides.kvHeads ?? 2,
-    headDim: 8,
+    headDim: overrides.headDim ?? 8,
     maxPositionEmbeddings: 256,
     eosTokenId: overrides.eosTokenId ?? 63,
     tieWordEmbeddings: overrides.tie ?? false,

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MasaError, createRng } from '@masa-rl/core';
 import { createModelRunner, type FloatArray } from '@masa-rl/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -283,6 +284,28 @@ describe('ORT policy backend (float32): optimiser, state and weights', () => {
     const [fromBackend] = await backend.logprobs({ sequences: [sequence], temperature: 1 });
     after.forEach((value, j) => expect(value).toBeCloseTo((fromBackend as number[])[j] as number, 5));
     expect(after.reduce((a, b) => a + b, 0)).toBeGreaterThan(before.reduce((a, b) => a + b, 0)); // the step raised their likelihood
+  });
+
+  it('two ORT threads per operator: the same batch gives the same gradient every time, and that of one thread to float32 rounding (models/tiny-arith)', async () => {
+    // The embedded checkpoint (models/tiny-arith): the shape training runs at.
+    const sequences: TrainSequence[] = Array.from({ length: 4 }, (_, row) => ({
+      promptTokenIds: Array.from({ length: 8 }, (_, i) => (row * 31 + i * 7) % 96),
+      responseTokenIds: Array.from({ length: 40 }, (_, i) => (row * 17 + i * 11) % 96),
+      lossWeight: 1,
+    }));
+    const gradient = async (threads: number): Promise<Map<string, Float64Array>> => {
+      await using backend = await createOrtPolicyBackend({ modelDir: fileURLToPath(new URL('../../../../models/tiny-arith', import.meta.url)), intraOpNumThreads: threads });
+      expect(backend.intraOpNumThreads).toBe(threads);
+      await backend.forwardBackward({ sequences }, { kind: 'cross-entropy' });
+      return backend.gradients();
+    };
+    const [a, b, one] = [await gradient(2), await gradient(2), await gradient(1)];
+    expect(b).toEqual(a);
+    for (const [name, values] of one) {
+      const other = a.get(name) as Float64Array;
+      const scale = values.reduce((max, value) => Math.max(max, Math.abs(value)), 0);
+      values.forEach((value, i) => expect(Math.abs(value - (other[i] as number))).toBeLessThanOrEqual(1e-4 * scale + 1e-7));
+    }
   });
 
   it('skips a step with a non-finite gradient norm and leaves the weights alone', async () => {

@@ -90,7 +90,11 @@ export interface CreateOrtPolicyBackendOptions {
   keepReference?: boolean;
   /** @default 'cpu' */
   device?: Device;
-  /** ORT threads inside one op (one is fastest on the project's machines). @default 1 */
+  /**
+   * ORT threads inside one operator. One gives the same numbers on every machine; another count changes float
+   * rounding (gradients and log-probs agree to ~1e-6, not bit for bit). Pays off on idle cores only (README, "Threads").
+   * @default 1
+   */
   intraOpNumThreads?: number;
 }
 
@@ -102,6 +106,8 @@ export interface OrtPolicyBackend extends PolicyBackend, AsyncDisposable {
   readonly weights: ReadonlyMap<string, FloatArray>;
   /** Parameter names in gradient order. */
   readonly parameterNames: readonly string[];
+  /** ORT threads inside one operator, as created. */
+  readonly intraOpNumThreads: number;
   /** A float64 copy of the accumulated gradient of each parameter. */
   gradients(): Map<string, Float64Array>;
   /** Clears the accumulated gradient without a step. */
@@ -310,6 +316,7 @@ export async function createOrtPolicyBackend(options: CreateOrtPolicyBackendOpti
     dtype,
     weights,
     parameterNames,
+    intraOpNumThreads,
 
     async logprobs(batch, logprobOptions = {}) {
       const where = 'ORT backend logprobs';
