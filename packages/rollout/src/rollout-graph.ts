@@ -177,11 +177,11 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
     return split(y, { axis: -1, sizes: rows });
   };
 
-  // Additive mask over the cache slots: 0 where start ≤ slot < length, else -1e9 (as the model's attention masks). [batch, 1, 1, capacity]
+  // Additive mask over the cache slots: 0 where start ≤ slot < length, else -1e9 (as the model's attention masks). [batch, 1, 1, 1, capacity]
   const capacity = squeeze(shape(buffers[0]?.key as Tensor, { start: 2, end: 3 }), [0]); // scalar
   const slots = unsqueeze(range(graph, 0, capacity), [0]); // [1, capacity]
   const valid = and(greaterOrEqual(slots, unsqueeze(cacheStart, [1])), less(slots, cacheLength)); // [batch, capacity]
-  const pastBias = unsqueeze(mul(sub(cast(valid, 'float32'), 1), 1e9), [1, 2]); // [batch, 1, 1, capacity]
+  const pastBias = unsqueeze(mul(sub(cast(valid, 'float32'), 1), 1e9), [1, 2, 3]); // [batch, 1, 1, 1, capacity]
 
   // Rotary tables [batch, 1, rotaryDim/2] from the positions, for ONNX's RotaryEmbedding (rotate-half layout, one
   // node per tensor instead of a dozen elementwise ops).
@@ -217,15 +217,20 @@ export function buildDecodeGraph(config: ModelConfig, weightSource: WeightSource
       q = rmsNorm(q, weight(`${p}.self_attn.q_norm.weight`), { epsilon });
       k = rmsNorm(k, weight(`${p}.self_attn.k_norm.weight`), { epsilon });
     }
-    q = reshape(mul(rotate(q), scale), [BATCH_DIM, numKvHeads, group, headDim]);
+    // Attention as one-row matrix products: query head [j, i] is [batch, kvHeads, group, 1, headDim] against its kv
+    // head's cache broadcast over the group ([batch, kvHeads, 1, capacity, headDim], a view). With one row per product
+    // MLAS streams the cache without packing it first (its M = 1 kernels): 10–20% faster than products of `group` rows.
+    q = reshape(mul(rotate(q), scale), [BATCH_DIM, numKvHeads, group, 1, headDim]);
     k = rotate(k);
     fresh.push({ key: k, value: v });
-    const pastScores = add(fusedMatMul(q, cache.key, { transB: true }), pastBias); // [batch, kvHeads, group, capacity]
-    const newScores = reduceSum(mul(q, k), { axes: [-1], keepdims: true }); // [batch, kvHeads, group, 1]: one dot per head, no GEMM call
-    const weightsAll = softmax(concat([pastScores, newScores], -1), { axis: -1 }); // [batch, kvHeads, group, capacity + 1]
-    const pastWeights = withShape(slice(weightsAll, { starts: [0], ends: [-1], axes: [3] }), [BATCH_DIM, numKvHeads, group, CAPACITY_DIM]);
-    const newWeights = slice(weightsAll, { starts: [-1], ends: end, axes: [3] }); // [batch, kvHeads, group, 1]
-    const context = add(matMul(pastWeights, cache.value), mul(newWeights, v)); // [batch, kvHeads, group, headDim]
+    const pastKeys = unsqueeze(cache.key, [2]); // [batch, kvHeads, 1, capacity, headDim]
+    const pastValues = unsqueeze(cache.value, [2]);
+    const pastScores = add(fusedMatMul(q, pastKeys, { transB: true }), pastBias); // [batch, kvHeads, group, 1, capacity]
+    const newScores = reduceSum(mul(q, unsqueeze(k, [2])), { axes: [-1], keepdims: true }); // [batch, kvHeads, group, 1, 1]: one dot per head, no GEMM call
+    const weightsAll = softmax(concat([pastScores, newScores], -1), { axis: -1 }); // [batch, kvHeads, group, 1, capacity + 1]
+    const pastWeights = withShape(slice(weightsAll, { starts: [0], ends: [-1], axes: [4] }), [BATCH_DIM, numKvHeads, group, 1, CAPACITY_DIM]);
+    const newWeights = slice(weightsAll, { starts: [-1], ends: end, axes: [4] }); // [batch, kvHeads, group, 1, 1]
+    const context = add(matMul(pastWeights, pastValues), mul(newWeights, unsqueeze(v, [2]))); // [batch, kvHeads, group, 1, headDim]
     h = add(h, project(reshape(context, [BATCH_DIM, 1, numHeads * headDim]), layer, 'o_proj'));
     const y = rmsNorm(h, weight(`${p}.post_attention_layernorm.weight`), { epsilon });
     const [gate, up] = projectTogether(y, layer, ['gate_proj', 'up_proj']) as [Tensor, Tensor];
