@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from './checkpoint.js';
@@ -70,6 +70,32 @@ describe('transformers.js export', () => {
       expect(theirs.slice(0, ours?.length)).toEqual(ours);
     });
   }
+
+  it('with external data (what a model past 2 GiB gets): the weights sit in onnx/model.onnx_data, transformers.js loads them, the same tokens; a later inline export drops the file', async () => {
+    const source = await tinyModel(dir.path, 'src-external', { architecture: 'qwen3', seed: 'tjs-external', initStd: 0.5, vocabSize: 96, eosTokenId: 95 }, 'float32');
+    const outDir = join(dir.path, 'tjs-external');
+    const result = await exportModel({ config: source.config, weights: source.weights, outDir, format: 'transformers.js', externalData: true });
+    expect(result.files).toEqual(expect.arrayContaining(['onnx/model.onnx', 'onnx/model.onnx_data']));
+    expect((await readdir(join(outDir, 'onnx'))).sort()).toEqual(['model.onnx', 'model.onnx_data']); // no staging folder left
+    const config = JSON.parse(await readFile(join(outDir, 'config.json'), 'utf8'));
+    expect(config['transformers.js_config']).toEqual({ dtype: 'fp32', use_external_data_format: true });
+    const weightBytes = [...source.weights.values()].reduce((sum, array) => sum + 4 * array.length, 0);
+    const externalModelBytes = (await stat(join(outDir, 'onnx', 'model.onnx'))).size;
+    expect((await stat(join(outDir, 'onnx', 'model.onnx_data'))).size).toBeGreaterThan(weightBytes / 2); // tensors under 1 KiB stay inline
+
+    const prompt = [5, 17, 42, 8, 33];
+    await using runner = createModelRunner({ config: source.config, weights: source.weights });
+    const [ours] = await generateGreedy({ runner, prompts: [prompt], maxNewTokens: 10, eosTokenIds: [95] });
+    const theirs = await transformersGreedy(outDir, prompt, 10);
+    expect(ours?.length).toBeGreaterThan(3);
+    expect(theirs.slice(0, ours?.length)).toEqual(ours);
+
+    await exportModel({ config: source.config, weights: source.weights, outDir, format: 'transformers.js' });
+    expect(await readdir(join(outDir, 'onnx'))).toEqual(['model.onnx']);
+    // The big tensors had gone to the data file: the inline model is larger by more than half the weights.
+    expect((await stat(join(outDir, 'onnx', 'model.onnx'))).size - externalModelBytes).toBeGreaterThan(weightBytes / 2);
+    expect(JSON.parse(await readFile(join(outDir, 'config.json'), 'utf8'))['transformers.js_config']).toEqual({ dtype: 'fp32' });
+  });
 
   it('the exported HF folder reloads with the same weights', async () => {
     const source = await tinyModel(dir.path, 'src-hf', { architecture: 'qwen2', seed: 'hf-export', dtype: 'BF16' }, 'float32');

@@ -1,13 +1,14 @@
 /**
  * Writes a model out as (a) a Hugging Face folder (safetensors + config.json, loadable by
  * PyTorch transformers) or (b) a transformers.js folder (`onnx/model.onnx` with the
- * decoder-with-past layout, `config.json` with `transformers.js_config`). LoRA adapters
+ * decoder-with-past layout, its weights in `onnx/model.onnx_data` past 2 GiB, `config.json`
+ * with `transformers.js_config`). LoRA adapters
  * are merged first.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MasaError } from '@masa-rl/core';
-import { saveModel as saveOnnxModel, serializeGraph } from '@masa-rl/onnx';
+import { createExternalDataFile, saveModel as saveOnnxModel, serializeGraph, type Graph } from '@masa-rl/onnx';
 import { copyFileAtomic, writeTextFileAtomic } from './atomic-file.js';
 import { TOKENIZER_FILES, saveModel } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
@@ -37,6 +38,12 @@ export interface ExportModelOptions {
   dtype?: FloatDtype;
   /** Copy tokenizer and generation files from this folder. @default none */
   copyFilesFrom?: string;
+  /**
+   * transformers.js: keep the weights in `onnx/model.onnx_data` (ONNX external data; `config.json` then sets
+   * `transformers.js_config.use_external_data_format`, so transformers.js loads it). Needed past protobuf's 2 GiB.
+   * @default true when the float32 weights exceed 1.9 GiB, else false
+   */
+  externalData?: boolean;
 }
 
 /** What {@link exportModel} wrote. */
@@ -51,14 +58,47 @@ const FROM_TORCH_DTYPE: Readonly<Record<string, FloatDtype>> = { float32: 'F32',
 /** The largest ONNX model protobuf can hold with weights inside (2 GiB, minus headroom). */
 const MAX_INLINE_WEIGHT_BYTES = 1.9 * 2 ** 30;
 
+/** transformers.js' name for the external data of `model.onnx` (`<model file>_data`). */
+const EXTERNAL_DATA_FILE = 'model.onnx_data';
+
+/**
+ * Writes `model.onnx` and its external data into a staging folder next to them, then moves each into place (data
+ * first), so an interrupted export never leaves a half-written file under the final names.
+ */
+async function writeExternalDataModel(graph: Graph, onnxDir: string, docString: string): Promise<void> {
+  const staging = join(onnxDir, `.export-${process.pid}-${Date.now()}`);
+  await mkdir(staging, { recursive: true });
+  try {
+    const data = createExternalDataFile({ path: join(staging, EXTERNAL_DATA_FILE) });
+    let bytes: Uint8Array;
+    try {
+      bytes = serializeGraph(graph, { docString, externalData: data.placementFor(join(staging, 'model.onnx')) });
+    } finally {
+      data.close();
+    }
+    await saveOnnxModel({ model: bytes, path: join(staging, 'model.onnx') });
+    await rename(join(staging, EXTERNAL_DATA_FILE), join(onnxDir, EXTERNAL_DATA_FILE));
+    await rename(join(staging, 'model.onnx'), join(onnxDir, 'model.onnx'));
+  } catch (error: unknown) {
+    if (MasaError.isInstance(error)) throw error;
+    throw new MasaError('FILE_WRITE_FAILED', `could not write the transformers.js export into ${onnxDir}: check that the folder is writable and has room for the weights`, {
+      cause: error,
+      details: { path: onnxDir },
+    });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
 /**
  * Exports a model. `hf` writes config.json + model.safetensors with Hugging Face names;
  * `transformers.js` writes config.json (+ `transformers.js_config: { dtype: 'fp32' }`),
  * generation_config.json and onnx/model.onnx (inputs `input_ids`, `attention_mask`,
  * `position_ids`, `past_key_values.{i}.key|value`; outputs `logits`, `present.{i}.key|value`).
  *
- * @throws MasaError `ARGUMENT_INVALID` for a transformers.js export of a model over ~1.9 GiB
- *   (ONNX external data is not written yet).
+ * Past 1.9 GiB of float32 weights (or with `externalData: true`) the weights go to `onnx/model.onnx_data`.
+ *
+ * @throws MasaError `ARGUMENT_INVALID` for `externalData: false` on a model over ~1.9 GiB; `FILE_WRITE_FAILED`.
  */
 export async function exportModel(options: ExportModelOptions): Promise<ExportResult> {
   const { config, outDir, format, copyFilesFrom } = options;
@@ -71,10 +111,11 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportRe
     files.push('config.json', 'model.safetensors');
   } else if (format === 'transformers.js') {
     const bytes = listParameters(config).reduce((sum, spec) => sum + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
-    if (bytes > MAX_INLINE_WEIGHT_BYTES) {
+    const external = options.externalData ?? bytes > MAX_INLINE_WEIGHT_BYTES;
+    if (!external && bytes > MAX_INLINE_WEIGHT_BYTES) {
       throw new MasaError(
         'ARGUMENT_INVALID',
-        `the model has ${(bytes / 2 ** 30).toFixed(2)} GiB of float32 weights; a transformers.js export keeps weights inside model.onnx, which protobuf limits to 2 GiB (export --to hf instead)`,
+        `the model has ${(bytes / 2 ** 30).toFixed(2)} GiB of float32 weights; protobuf limits a model with weights inside to 2 GiB: leave externalData unset (or true) to write onnx/model.onnx_data`,
       );
     }
     const float32 = new Map<string, Float32Array>();
@@ -84,11 +125,17 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportRe
       float32.set(spec.name, data instanceof Float32Array ? data : Float32Array.from(data));
     }
     const built = buildCausalLmGraph({ config, dtype: 'float32', weights: float32, withPast: true, logits: 'all', name: 'main_graph' });
-    await mkdir(join(outDir, 'onnx'), { recursive: true });
-    await saveOnnxModel({ model: serializeGraph(built.graph, { docString: `${config.architecture} decoder exported by masa-rl` }), path: join(outDir, 'onnx', 'model.onnx') });
-    const json = { ...config.raw, torch_dtype: 'float32', 'transformers.js_config': { dtype: 'fp32' } };
+    const onnxDir = join(outDir, 'onnx');
+    await mkdir(onnxDir, { recursive: true });
+    const docString = `${config.architecture} decoder exported by masa-rl`;
+    if (external) await writeExternalDataModel(built.graph, onnxDir, docString);
+    else {
+      await saveOnnxModel({ model: serializeGraph(built.graph, { docString }), path: join(onnxDir, 'model.onnx') });
+      await rm(join(onnxDir, EXTERNAL_DATA_FILE), { force: true }); // an earlier export's, no longer referenced
+    }
+    const json = { ...config.raw, torch_dtype: 'float32', 'transformers.js_config': { dtype: 'fp32', ...(external ? { use_external_data_format: true } : {}) } };
     await writeTextFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(json, null, 2)}\n`);
-    files.push('config.json', 'onnx/model.onnx');
+    files.push('config.json', 'onnx/model.onnx', ...(external ? [`onnx/${EXTERNAL_DATA_FILE}`] : []));
     if (copyFilesFrom !== undefined) {
       for (const name of TOKENIZER_FILES) {
         const source = join(copyFilesFrom, name);
