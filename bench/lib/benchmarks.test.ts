@@ -137,6 +137,20 @@ describe('rollout, Qwen3-0.6B shape (masa-rl only)', () => {
     expect(figures.find((f) => f.key === 'qwen3-0.6b-b32-frozen-vs-tjs')?.anchor?.value).toBe(29);
   });
 
+  it('with transformers.js in the same run: the decode anchor is measured, plus the rate with the prefill and transformers.js against the roofline', () => {
+    const measured = { decodeTokS: 30, endToEndTokS: 20, prefillMs: 6000 };
+    const both = [
+      { ...rows[1], weightMode: 'inputs', threads: 1, masaDecodeTokS: 50, masaEndToEndTokS: 48, transformersJs: measured },
+      { ...rows[1], weightMode: 'initializers', threads: 1, masaDecodeTokS: 64, masaEndToEndTokS: 60, transformersJs: measured },
+    ];
+    const { figures } = byName('rollout').figures({ rows: both }, context, ceilings);
+    expect(figures.find((f) => f.key === 'qwen3-0.6b-b32-frozen-vs-tjs')).toMatchObject({ value: 64, anchor: { value: 30, source: 'same run' } });
+    expect(figures.find((f) => f.key === 'qwen3-0.6b-b32-end-to-end-vs-tjs')).toMatchObject({ value: 48, anchor: { value: 20 } });
+    const theirs = figures.filter((f) => f.key === 'qwen3-0.6b-b32-tjs-vs-roofline');
+    expect(theirs).toHaveLength(1); // once per batch, not per weight mode
+    expect(theirs[0]?.anchor?.value).toBeCloseTo(80, 9);
+  });
+
   it('parseRange takes the midpoint of a range, or the number', () => {
     expect(parseRange('6.3–6.7 tok/s')).toBeCloseTo(6.5, 12);
     expect(parseRange('27-31')).toBe(29);
@@ -148,7 +162,7 @@ describe('rollout, Qwen3-0.6B shape (masa-rl only)', () => {
   it('runs as its own variant when the rollout script has the 0.6b mode', () => {
     const variants = byName('rollout').variants({ ...context, readText: () => "if (args.model === '0.6b')" }) as { id: string; args: string[] }[];
     expect(variants.map((variant) => variant.id)).toEqual(['rollout', 'rollout:0.6b']);
-    expect(variants[1]?.args).toEqual(['--model', '0.6b', '--runs', '1', '--batch1-tokens', '8', '--batch32-tokens', '4', '--json']);
+    expect(variants[1]?.args).toEqual(['--model', '0.6b', '--runs', '1', '--batch1-tokens', '8', '--batch32-tokens', '4', '--no-transformers', '--json']);
   });
 });
 

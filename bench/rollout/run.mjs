@@ -4,7 +4,7 @@
 //
 //   pnpm --filter @masa-rl/rollout build && node bench/rollout/run.mjs [--model tiny|small|all|0.6b]
 //        [--batch1-tokens 128] [--batch32-tokens 64] [--runs 3] [--threads 1[,2…]] [--device cpu|cuda]
-//        [--weights inputs,initializers] [--json]
+//        [--weights inputs,initializers] [--no-transformers] [--json]
 //
 // --device cuda runs both engines on ORT's CUDA execution provider (masa-rl: createOrtEngine({ device });
 // transformers.js: from_pretrained({ device: 'cuda' })); it needs the CUDA provider libraries next to
@@ -38,9 +38,9 @@ const MODELS = {
   tiny: { vocabSize: 512, hiddenSize: 256, numLayers: 4, intermediateSize: 384 },
   small: { vocabSize: 8192, hiddenSize: 256, numLayers: 6, intermediateSize: 768 },
 };
-// Qwen3-0.6B's shape (tied). @masa-rl/model cannot export it for transformers.js (its export writes no ONNX external
-// data yet, and the weights exceed protobuf's 2 GiB), so only masa-rl runs; ENVIRONMENT.md's transformers.js anchors
-// for this shape (a quiet machine) are printed for reference.
+// Qwen3-0.6B's shape (tied). Its transformers.js export keeps the 2.4 GB of weights in ONNX external data
+// (onnx/model.onnx_data); ENVIRONMENT.md's transformers.js anchors for this shape (a quiet machine) are printed beside
+// the same run's figures for reference.
 const QWEN3_0_6B = { vocabSize: 151936, hiddenSize: 1024, numLayers: 28, intermediateSize: 3072, numHeads: 16, numKvHeads: 8, headDim: 128, tieWordEmbeddings: true };
 const ANCHORS_0_6B = { 1: '6.3–6.7 tok/s', 32: '27–31 tok/s' };
 // Measured on this machine (ENVIRONMENT.md): fp32 GEMM peak ≈ 92 GFLOP/s on one thread; DRAM ≈ 18 GB/s, ≈ 30 GB/s for
@@ -51,7 +51,7 @@ const L3_BYTES_PER_S = 30e9;
 const L3_BYTES = 32 * 2 ** 20;
 
 function parseArgs(argv) {
-  const args = { model: 'all', batch1Tokens: 128, batch32Tokens: 64, runs: 3, json: false, device: 'cpu', weightModes: ['inputs', 'initializers'], threads: [1] };
+  const args = { model: 'all', batch1Tokens: 128, batch32Tokens: 64, runs: 3, json: false, device: 'cpu', weightModes: ['inputs', 'initializers'], threads: [1], transformers: true };
   // --model 0.6b: masa-rl only, shorter runs (a decode step of the 0.6B shape takes ~0.15 s at batch 1).
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -61,6 +61,7 @@ function parseArgs(argv) {
     else if (flag === '--batch1-tokens') (args.batch1Tokens = Number(value)), i++;
     else if (flag === '--batch32-tokens') (args.batch32Tokens = Number(value)), i++;
     else if (flag === '--runs') (args.runs = Number(value)), i++;
+    else if (flag === '--no-transformers') args.transformers = false; // 0.6b: masa-rl only (no 2.4 GB export, no transformers.js runs)
     else if (flag === '--threads') {
       // ORT threads per operator for both engines, e.g. 1,2 (each count is its own contender; the first keeps the
       // historical field names).
@@ -261,50 +262,107 @@ async function main() {
   return report;
 }
 
-/** The Qwen3-0.6B shape: masa-rl alone, against the bandwidth roofline (batch 1) and the GEMM ceiling (batch 32). */
+/**
+ * The Qwen3-0.6B shape: masa-rl in both weight modes and transformers.js (its export past 2 GiB keeps the weights in
+ * ONNX external data), against the bandwidth roofline (batch 1) and the GEMM ceiling (batch 32), runs alternating.
+ * Decode rates leave the prefill out: masa-rl's profile times it; transformers.js' is measured as a run with one new
+ * token (its prefill of 32 repeated prompts at batch 32 takes seconds; masa-rl prefills the prompt once for n = 32).
+ */
 async function bigModel(args) {
   const { createOrtEngine } = await importPackage('rollout');
-  const { config, weights, parameters } = await prepare('qwen3-0.6b', QWEN3_0_6B, false);
+  const { config, weights, folder, parameters } = await prepare('qwen3-0.6b', QWEN3_0_6B, args.transformers);
   const prompt = Array.from({ length: 16 }, (_, i) => (i * 7919 + 11) % 150000);
   const report = [];
+  const warm = async (engine) => {
+    const started = performance.now();
+    for (let round = 0; round < 2; round++) await engine.doGenerate([{ id: 'warm', promptTokenIds: prompt, n: 2, maxNewTokens: 2, topK: 50 }]);
+    return performance.now() - started;
+  };
   // Both weight modes: 'inputs' (training: weights fed by reference every step) and 'initializers' (serving: frozen
   // into the decode session, which pre-packs them; past protobuf's 2 GiB they reach ORT through a temporary external
-  // data file). The first warm-up call builds the sessions; its time is reported as setupMs.
-  for (const threads of args.threads) for (const weightMode of args.weightModes) {
-    const engine = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode, device: args.device, intraOpNumThreads: threads });
-    const setupStarted = performance.now();
-    for (let warm = 0; warm < 2; warm++) await engine.doGenerate([{ id: 'warm', promptTokenIds: prompt, n: 2, maxNewTokens: 2, topK: 50 }]);
-    const setupMs = performance.now() - setupStarted;
-    for (const [batch, tokens] of [
-      [1, Math.min(args.batch1Tokens, 32)],
-      [32, Math.min(args.batch32Tokens, 16)],
-    ]) {
-      const rates = [];
-      let profile;
-      for (let run = 0; run < Math.min(args.runs, 3); run++) {
-        engine.resetProfile();
-        const started = performance.now();
-        await engine.doGenerate([{ id: 'bench', promptTokenIds: prompt, n: batch, seed: run, maxNewTokens: tokens, temperature: 1, topK: 50 }]);
-        profile = engine.profile();
-        // Decode rate: tokens after the first (which comes from the prefill) over the decode steps' wall time.
-        rates.push(((batch * (tokens - 1)) / (performance.now() - started - profile.prefillRunMs)) * 1000);
+  // data file). The warm-up builds the sessions; its time is reported as setupMs.
+  /** @type {Array<{ key: string, threads: number, weightMode?: string, engine: any, setupMs: number }>} */
+  const contenders = [];
+  for (const threads of args.threads) {
+    for (const weightMode of args.weightModes) {
+      const engine = createOrtEngine({ config, weights, eosTokenIds: [], maxBatchSize: 32, weightMode, device: args.device, intraOpNumThreads: threads });
+      contenders.push({ key: `masa-${weightMode}-t${threads}`, threads, weightMode, engine, setupMs: await warm(engine) });
+    }
+  }
+  let transformersModel;
+  if (args.transformers) {
+    const fromModel = createRequire(join(root, 'packages', 'model', 'package.json'));
+    const transformers = await import(pathToFileURL(fromModel.resolve('@huggingface/transformers')).href);
+    transformers.env.allowRemoteModels = false;
+    const started = performance.now();
+    transformersModel = await transformers.AutoModelForCausalLM.from_pretrained(folder, {
+      dtype: 'fp32',
+      local_files_only: true,
+      ...(args.device === 'cuda' ? { device: 'cuda' } : {}),
+      session_options: { intraOpNumThreads: args.threads[0] },
+    });
+    contenders.push({ key: 'transformers', threads: args.threads[0], engine: { transformers, model: transformersModel }, setupMs: performance.now() - started });
+  }
+  for (const [batch, tokens] of [
+    [1, Math.min(args.batch1Tokens, 32)],
+    [32, Math.min(args.batch32Tokens, 16)],
+  ]) {
+    const runMasa = async (engine, seed) => {
+      engine.resetProfile();
+      const started = performance.now();
+      await engine.doGenerate([{ id: 'bench', promptTokenIds: prompt, n: batch, seed, maxNewTokens: tokens, temperature: 1, topK: 50 }]);
+      const ms = performance.now() - started;
+      const profile = engine.profile();
+      // Decode rate: tokens after the first (which comes from the prefill) over the decode steps' wall time.
+      return { ms, decodeMs: ms - profile.prefillRunMs, profile };
+    };
+    const runTransformers = async ({ transformers, model }, newTokens) => {
+      const ids = new transformers.Tensor('int64', BigInt64Array.from({ length: batch * prompt.length }, (_, i) => BigInt(prompt[i % prompt.length])), [batch, prompt.length]);
+      const mask = new transformers.Tensor('int64', new BigInt64Array(batch * prompt.length).fill(1n), [batch, prompt.length]);
+      const started = performance.now();
+      await model.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: true, top_k: 50, temperature: 1 });
+      return performance.now() - started;
+    };
+    const runs = new Map(contenders.map((contender) => [contender.key, []]));
+    const prefillOnly = [];
+    if (transformersModel !== undefined) await runTransformers(contenders.at(-1).engine, 2); // first run at this batch shape
+    const rounds = Math.min(args.runs, 3);
+    for (let run = 0; run < rounds; run++) {
+      const order = run % 2 === 0 ? contenders : [...contenders].reverse();
+      for (const contender of order) {
+        if (contender.key !== 'transformers') runs.get(contender.key).push(await runMasa(contender.engine, run));
+        else {
+          const ms = await runTransformers(contender.engine, tokens);
+          const prefillMs = await runTransformers(contender.engine, 1);
+          prefillOnly.push(prefillMs);
+          runs.get(contender.key).push({ ms, decodeMs: ms - prefillMs });
+        }
       }
-      const rate = median(rates);
-      const weightBytes = parameters * 4;
-      const ceiling = batch === 1 ? DRAM_BYTES_PER_S / weightBytes : PEAK_FLOPS / (2 * parameters);
+    }
+    const weightBytes = parameters * 4;
+    const ceiling = batch === 1 ? DRAM_BYTES_PER_S / weightBytes : PEAK_FLOPS / (2 * parameters);
+    const decodeRate = (key) => median(runs.get(key).map((r) => ((batch * (tokens - 1)) / r.decodeMs) * 1000));
+    const endToEndRate = (key) => median(runs.get(key).map((r) => ((batch * tokens) / r.ms) * 1000));
+    const theirs = transformersModel === undefined ? undefined : { decodeTokS: Number(decodeRate('transformers').toFixed(2)), endToEndTokS: Number(endToEndRate('transformers').toFixed(2)), prefillMs: Math.round(median(prefillOnly)) };
+    for (const contender of contenders) {
+      if (contender.key === 'transformers') continue;
+      const rate = decodeRate(contender.key);
+      const profile = runs.get(contender.key).at(-1).profile;
       const row = {
         model: 'qwen3-0.6b',
         parameters,
         device: args.device,
-        weightMode,
-        threads,
+        weightMode: contender.weightMode,
+        threads: contender.threads,
         batch,
         tokensPerRow: tokens,
         masaDecodeTokS: Number(rate.toFixed(2)),
+        masaEndToEndTokS: Number(endToEndRate(contender.key).toFixed(2)),
         ceilingTokS: Number(ceiling.toFixed(1)),
         masaOfCeiling: Number((rate / ceiling).toFixed(3)),
-        setupMs: Math.round(setupMs),
+        setupMs: Math.round(contender.setupMs),
         transformersJsAnchor: ANCHORS_0_6B[batch],
+        ...(theirs === undefined ? {} : { transformersJs: theirs, transformersJsSetupMs: Math.round(contenders.at(-1).setupMs) }),
         masaTimeSplitMs: {
           decodeRun: Math.round(profile.decodeRunMs),
           sampling: Math.round(profile.samplingMs),
@@ -315,8 +373,8 @@ async function bigModel(args) {
       report.push(row);
       process.stdout.write(`${JSON.stringify(row)}\n`);
     }
-    await engine.close();
   }
+  for (const contender of contenders) await (contender.key === 'transformers' ? contender.engine.model.dispose() : contender.engine.close());
   return report;
 }
 
