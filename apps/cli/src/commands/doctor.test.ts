@@ -11,6 +11,7 @@ import {
   formatDoctorReport,
   judgeCuda,
   judgeSandbox,
+  judgeThreads,
   runDoctor,
   type CudaFacts,
   type DoctorInternal,
@@ -79,6 +80,9 @@ describe('masa doctor on this machine', () => {
       expect(cuda.fix).toContain('pinning onnxruntime-node 1.29.0');
     }
     expect(byName(report, 'datasets')).toMatchObject({ status: 'ok', required: true });
+    // Timed for real: either one core, or a measured ratio and the advice it implies.
+    expect(byName(report, 'threads')).toMatchObject({ status: 'ok', required: false });
+    expect(byName(report, 'threads').summary).toMatch(/one thread \(the default\)|ran \d+\.\d× as fast on \d+ ONNX Runtime threads as on one: (pass --threads \d+|the other cores look busy)/);
     expect(byName(report, 'model')).toMatchObject({ status: 'missing', required: false });
     expect(byName(report, 'model').fix).toContain('masa sft --recipe tiny');
     expect(report.ok).toBe(true);
@@ -86,6 +90,16 @@ describe('masa doctor on this machine', () => {
 
   it('is registered in the masa program', () => {
     expect(createProgram().commands.map((command) => command.name())).toContain('doctor');
+  });
+});
+
+describe('judgeThreads', () => {
+  it('advises --threads N from 1.3× up, the default below, and one thread on one core', () => {
+    expect(judgeThreads({ cores: 2, speedup: 1.82 }).summary).toBe(
+      'a matrix product ran 1.8× as fast on 2 ONNX Runtime threads as on one: pass --threads 2 to masa train, eval and serve for speed (the numbers then differ from one thread\'s in float rounding)',
+    );
+    expect(judgeThreads({ cores: 2, speedup: 1.21 }).summary).toBe('a matrix product ran 1.2× as fast on 2 ONNX Runtime threads as on one: the other cores look busy, keep the default of one thread');
+    expect(judgeThreads({ cores: 1, speedup: undefined })).toMatchObject({ status: 'ok', summary: '1 core: ONNX Runtime runs on one thread (the default)', required: false });
   });
 });
 
@@ -151,6 +165,7 @@ describe('masa doctor failures', () => {
     onnxRuntime: () => noCuda.runtime,
     cudaFacts: async () => noCuda,
     verifyDatasets: async () => [],
+    measureThreads: async () => ({ cores: 2, speedup: 1.8 }),
   };
 
   it('a wrong CPU answer is a required failure: the report is printed, then RUNTIME_UNAVAILABLE (exit 8)', async () => {

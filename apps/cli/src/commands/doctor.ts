@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { MasaError } from '@masa-rl/core';
 import { verifyDatasets, type FileCheck } from '@masa-rl/datasets';
-import { add, createGraph, createSession, createTensorValue, mul } from '@masa-rl/onnx';
+import { add, createGraph, createSession, createTensorValue, matMul, mul } from '@masa-rl/onnx';
 import { detectSandbox, type SandboxInfo } from '@masa-rl/sandbox';
 import { Command } from 'commander';
 
@@ -62,11 +63,21 @@ export interface CudaFacts {
   sessionError: string | undefined;
 }
 
+/** How much more ORT threads speed up a matrix product here: what `--threads` would buy. */
+export interface ThreadScaling {
+  /** `os.availableParallelism()`. */
+  cores: number;
+  /** Median time on one thread ÷ median time on `cores` threads; undefined with one core. */
+  speedup: number | undefined;
+}
+
 /** Test seams: each replaces one probe of the real machine. */
 export interface DoctorInternal {
   onnxRuntime?: () => OnnxRuntimeFacts | undefined;
   /** Runs a tiny graph on the CPU provider; resolves to its output. */
   runCpuGraph?: () => Promise<{ output: number[]; ms: number }>;
+  /** Times a matrix product on one ORT thread and on every core (see {@link ThreadScaling}). */
+  measureThreads?: () => Promise<ThreadScaling>;
   cudaFacts?: () => Promise<CudaFacts>;
   /** The first line a command prints for `--version` (or undefined when it does not run). */
   commandVersion?: (command: string, args: readonly string[]) => string | undefined;
@@ -142,6 +153,49 @@ async function defaultRunCpuGraph(): Promise<{ output: number[]; ms: number }> {
   } finally {
     await session.release();
   }
+}
+
+/**
+ * A 768³ matrix product (≈ 0.9 GFLOP, ≈ 10 ms on one core) five times on one thread and on every core, interleaved,
+ * so a neighbour that keeps a core busy shows up as a small speedup.
+ */
+async function defaultMeasureThreads(): Promise<ThreadScaling> {
+  const cores = availableParallelism();
+  if (cores < 2) return { cores, speedup: undefined };
+  const n = 768;
+  const graph = createGraph({ name: 'doctor-threads' });
+  graph.output('y', matMul(graph.input('a', 'float32', [n, n]), graph.input('b', 'float32', [n, n])));
+  const feeds = {
+    a: createTensorValue('float32', [n, n], Float32Array.from({ length: n * n }, (_, i) => ((i * 7) % 13) / 13 - 0.5)),
+    b: createTensorValue('float32', [n, n], Float32Array.from({ length: n * n }, (_, i) => ((i * 5) % 11) / 11 - 0.5)),
+  };
+  const one = await createSession({ model: graph, device: 'cpu', intraOpNumThreads: 1 });
+  const all = await createSession({ model: graph, device: 'cpu', intraOpNumThreads: cores });
+  try {
+    const times: [number[], number[]] = [[], []];
+    for (let round = 0; round < 6; round++) {
+      for (const [index, session] of [one, all].entries()) {
+        const started = performance.now();
+        await session.run(feeds);
+        if (round > 0) times[index]?.push(performance.now() - started); // the first run of each is a warm-up
+      }
+    }
+    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1] as number;
+    return { cores, speedup: median(times[0]) / median(times[1]) };
+  } finally {
+    await one.release();
+    await all.release();
+  }
+}
+
+/** The `threads` line: whether `--threads` is worth passing here. */
+export function judgeThreads(scaling: ThreadScaling): DoctorCheck {
+  const { cores, speedup } = scaling;
+  if (speedup === undefined) return { name: 'threads', status: 'ok', summary: `${cores} core: ONNX Runtime runs on one thread (the default)`, required: false };
+  const measured = `a matrix product ran ${speedup.toFixed(1)}× as fast on ${cores} ONNX Runtime threads as on one`;
+  return speedup >= 1.3
+    ? { name: 'threads', status: 'ok', summary: `${measured}: pass --threads ${cores} to masa train, eval and serve for speed (the numbers then differ from one thread's in float rounding)`, required: false }
+    : { name: 'threads', status: 'ok', summary: `${measured}: the other cores look busy, keep the default of one thread`, required: false };
 }
 
 /** Sonames the dynamic linker cannot find, from `ldconfig -p` and the LD_LIBRARY_PATH folders. */
@@ -379,6 +433,13 @@ export async function runDoctor(options: Omit<DoctorCommandOptions, 'stdout'> = 
       fix: 'run pnpm install (onnxruntime-node 1.30.0 ships its CPU runtime in the npm package) and pnpm build',
       required: true,
     });
+  }
+
+  // Threads: what --threads would buy here.
+  try {
+    checks.push(judgeThreads(await (internal.measureThreads ?? defaultMeasureThreads)()));
+  } catch (error: unknown) {
+    checks.push({ name: 'threads', status: 'warning', summary: `could not time ONNX Runtime on several threads: ${error instanceof Error ? error.message : String(error)}`, fix: 'keep the default of one thread', required: false });
   }
 
   // CUDA and the GPU.
