@@ -167,7 +167,7 @@ export function renderResults(record) {
   lines.push(`| OS | ${cell(machine.os)} |`);
   lines.push(`| Load average (1 / 5 / 15 min) | ${formatLoad(record.loadStart)} at the start · ${formatLoad(record.loadEnd)} at the end |`);
   lines.push(`| Node | ${machine.node}${machine.pnpm ? ` · pnpm ${machine.pnpm}` : ''} |`);
-  lines.push(`| onnxruntime-node | ${machine.onnxruntime ?? 'not found'} · intraOpNumThreads 1 |`);
+  lines.push(`| onnxruntime-node | ${machine.onnxruntime ?? 'not found'} · intraOpNumThreads 1 (full rollout runs add 2 where the machine has two cores) |`);
   const torch = machine.torch;
   lines.push(
     `| PyTorch | ${torch ? `${torch.version} (${torch.python}${torch.cuda ? ', CUDA available' : ', CPU'}) · 1 thread (OMP/OpenBLAS 1, OMP_WAIT_POLICY=PASSIVE)` : 'not installed'}${machine.blas ? ` · BLAS ${machine.blas}` : ''} |`,
