@@ -126,6 +126,8 @@ export async function createOrtPolicy(options: CreateOrtPolicyOptions): Promise<
       maxBatchSize,
       defaultSeed: config.trainer.seed,
       intraOpNumThreads: threads,
+      // Frozen weights follow the optimiser through the backend's weight version.
+      ...(config.actor_rollout_ref.rollout.freeze_weights ? { weightMode: 'initializers' as const, weightsVersion: () => backend.weightsVersion } : {}),
     });
   } catch (error: unknown) {
     await backend.release();

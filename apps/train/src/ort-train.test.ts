@@ -87,6 +87,28 @@ describe('the ort backend through the training app', () => {
     expect(() => resolveTrainRun({ overrides: ['trainer.threads=0'], runDir: tempDir('ort-threads'), cwd: repoRoot })).toThrow(/trainer\.threads/);
   });
 
+  it('actor_rollout_ref.rollout.freeze_weights: the engine holds frozen weights and rebuilds them after each optimiser step', async () => {
+    const { config } = resolveTrainRun({ overrides: ['actor_rollout_ref.rollout.freeze_weights=true'], runDir: tempDir('ort-freeze'), cwd: repoRoot });
+    const policy = await createOrtPolicy({ config, cwd: repoRoot });
+    try {
+      const engine = policy.engine as OrtEngine;
+      const request = { id: 'f', promptTokenIds: [10, 11, 12, 13], n: 2, seed: 3, maxNewTokens: 6 };
+      const [before] = await engine.doGenerate([request]);
+      await engine.doGenerate([request]);
+      expect(engine.profile().sessionBuilds).toBe(1);
+      // One large step on these very samples: the next generation must see it.
+      const sequences = (before?.samples ?? []).map((sample) => ({ promptTokenIds: request.promptTokenIds, responseTokenIds: sample.tokenIds, lossWeight: 1 }));
+      await policy.backend.forwardBackward({ sequences }, { kind: 'cross-entropy' });
+      await policy.backend.optimStep({ lr: 0.05, maxGradNorm: 1e9, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8 });
+      const [after] = await engine.doGenerate([request]);
+      expect(engine.profile().sessionBuilds).toBe(2);
+      const [fromBackend] = await policy.backend.logprobs({ sequences: [{ promptTokenIds: request.promptTokenIds, responseTokenIds: after?.samples[0]?.tokenIds ?? [] }], temperature: 1 });
+      after?.samples[0]?.logprobs.forEach((value, t) => expect(Math.abs(value - ((fromBackend as number[])[t] as number))).toBeLessThan(1e-4));
+    } finally {
+      await policy.close();
+    }
+  });
+
   describe.each(['masa', 'masa-efficient'])('%s', (algo) => {
     it('runs two steps with every metric of the simulated run, rewards from the arithmetic grader, a saved checkpoint', async () => {
       const [ort, fake] = [await run(algo, 'ort'), await run(algo, 'fake')];

@@ -15,7 +15,7 @@ import { createChildProcessEngine, type ChildProcessEngine, type ChildProcessEng
 import { MAX_INLINE_WEIGHT_BYTES, createOrtEngine, type OrtEngine, type OrtEngineOptions } from './ort-engine.js';
 
 /** Options of {@link loadOrtEngine}: a folder plus the engine's own options (plain data, so they cross to a child). */
-export interface LoadOrtEngineOptions extends Omit<OrtEngineOptions, 'config' | 'weights' | 'tokenizer' | 'eosTokenIds' | 'weightMode'> {
+export interface LoadOrtEngineOptions extends Omit<OrtEngineOptions, 'config' | 'weights' | 'tokenizer' | 'eosTokenIds' | 'weightMode' | 'weightsVersion'> {
   /**
    * As {@link OrtEngineOptions.weightMode}, plus `auto`: frozen initializers (faster per step: ORT pre-packs them)
    * when the float32 weights fit ONNX's 2 GiB limit or the machine has memory for a second copy (2.5 × the weights

@@ -342,6 +342,27 @@ describe('ORT engine: scheduling and stop handling', () => {
     expectSameSamples(a, one);
   });
 
+  it('frozen weights with a weightsVersion: rebuilt after an in-place update (the samples of fed weights), kept until the version moves', async () => {
+    const own = tinyModel('ort-engine-refreeze');
+    let version = 0;
+    const frozen = engine({ config: own.config, weights: own.weights, weightMode: 'initializers', weightsVersion: () => version });
+    const fed = engine({ config: own.config, weights: own.weights });
+    const request: RolloutRequest = { id: 'v', promptTokenIds: prompts[0] as number[], n: 3, seed: 4, maxNewTokens: 12, temperature: 1 };
+    const [before] = await frozen.doGenerate([request]);
+    expectSameSamples(before, (await fed.doGenerate([request]))[0]);
+    // An optimiser step in place: the fed engine sees it at once; the frozen one only once the version moves.
+    for (const array of own.weights.values()) for (let i = 0; i < array.length; i += 3) array[i] = (array[i] as number) * 0.5 + 0.01;
+    const [updated] = await fed.doGenerate([request]);
+    expect(updated?.samples.map((s) => s.tokenIds)).not.toEqual(before?.samples.map((s) => s.tokenIds));
+    expectSameSamples((await frozen.doGenerate([request]))[0], before);
+    expect(frozen.profile().sessionBuilds).toBe(1);
+    version += 1;
+    expectSameSamples((await frozen.doGenerate([request]))[0], updated);
+    expectSameSamples((await frozen.doGenerate([request]))[0], updated);
+    expect(frozen.profile().sessionBuilds).toBe(2);
+    expect(() => engine({ weightsVersion: () => 0 })).toThrow(/weightsVersion goes with weightMode 'initializers'/);
+  });
+
   it("weightMode 'initializers' (serving) gives the same samples as weights fed as inputs", async () => {
     const request: RolloutRequest = { id: 'i', promptTokenIds: prompts[2] as number[], n: 2, seed: 21, maxNewTokens: 12, topK: 10 };
     const [frozen] = await engine({ weightMode: 'initializers' }).doGenerate([request]);

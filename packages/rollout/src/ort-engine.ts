@@ -90,6 +90,14 @@ export interface OrtEngineOptions {
   /** Folder for that temporary file (it needs the weights' size free for a moment). @default os.tmpdir() */
   tempDir?: string;
   /**
+   * With `weightMode: 'initializers'`: a version of the weight arrays. When it differs from the version the
+   * sessions were built at, they are rebuilt from the arrays as they are then, before the next sequence enters an
+   * empty batch. A trainer that updates the arrays in place between generations (and bumps the version) gets frozen
+   * speed with current weights; sequences already decoding finish on the weights they started with.
+   * @default none: the weights are frozen once
+   */
+  weightsVersion?: () => number;
+  /**
    * Sample in the decode graph where a row's parameters allow it, so that a few numbers per row leave ORT instead of
    * the whole row of logits: a top-k row (k ≤ 1,024) or a greedy one gets its ranked top-k (ORT's TopK) and draws
    * from them in JS — the same token and logprob as from the logits, bit for bit; a row sampling from the whole
@@ -142,6 +150,8 @@ export interface OrtEngineProfile {
   /** Building the attention mask, ids and positions of each step. */
   feedMs: number;
   generatedTokens: number;
+  /** Times the ORT sessions were built (the first use, and each rebuild for a new `weightsVersion`). */
+  sessionBuilds: number;
 }
 
 export interface OrtEngine extends RolloutEngine {
@@ -229,6 +239,7 @@ const emptyProfile = (): OrtEngineProfile => ({
   cacheMs: 0,
   feedMs: 0,
   generatedTokens: 0,
+  sessionBuilds: 0,
 });
 
 /** Creates the engine. The ORT session is built on the first call. */
@@ -247,7 +258,11 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     inlineWeightLimitBytes = MAX_INLINE_WEIGHT_BYTES,
     tempDir = tmpdir(),
     sampleInGraph = true,
+    weightsVersion,
   } = options;
+  if (weightsVersion !== undefined && weightMode !== 'initializers') {
+    throw new MasaError('CONFIG_INVALID', "createOrtEngine: weightsVersion goes with weightMode 'initializers' (fed weights are read at every run and need no version)");
+  }
   const eosTokenIds = [...(options.eosTokenIds ?? config.eosTokenIds)];
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new MasaError('CONFIG_INVALID', `createOrtEngine: maxBatchSize must be an integer ≥ 1, got ${maxBatchSize}`);
   if (!Number.isInteger(maxPrefillTokens) || maxPrefillTokens < 1) {
@@ -270,8 +285,24 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
   }
 
   let sessionsPromise: Promise<{ prefill: Session; decode: Session }> | undefined;
+  /** The `weightsVersion` the sessions were built at. */
+  let builtVersion: number | undefined;
   /** Both sessions, built on first use. */
-  const sessions = (): Promise<{ prefill: Session; decode: Session }> => (sessionsPromise ??= openSessions());
+  const sessions = (): Promise<{ prefill: Session; decode: Session }> => {
+    if (sessionsPromise === undefined) {
+      builtVersion = weightsVersion?.();
+      profile.sessionBuilds += 1;
+      sessionsPromise = openSessions();
+    }
+    return sessionsPromise;
+  };
+  /** Releases the sessions (they are rebuilt on next use). */
+  const releaseSessions = async (): Promise<void> => {
+    const opened = await sessionsPromise?.catch(() => undefined);
+    sessionsPromise = undefined;
+    await opened?.prefill.release();
+    await opened?.decode.release();
+  };
   const openSessions = async (): Promise<{ prefill: Session; decode: Session }> => {
     const open = (model: Graph | string): Promise<Session> => createSession({ model, device, intraOpNumThreads });
     if (weightMode === 'inputs') return { prefill: await open(buildPrefillGraph(config, 'inputs')), decode: await open(buildDecodeGraph(config, 'inputs')) };
@@ -715,6 +746,8 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
         dropFinishedCalls();
         if (waiting.length === 0 && rows.length === 0) return;
         if (closed) throw new MasaError('ENGINE_FAILED', 'ort engine: closed while generating');
+        // New weights (frozen mode): rebuild the sessions once no row is decoding on the old ones.
+        if (rows.length === 0 && sessionsPromise !== undefined && weightsVersion !== undefined && weightsVersion() !== builtVersion) await releaseSessions();
         await admit();
         dropFinishedCalls();
         if (rows.length > 0) await decode();
@@ -788,10 +821,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     const failure = new MasaError('ENGINE_FAILED', 'ort engine: closed; create a new engine');
     for (const call of [...activeCalls]) finishCall(call, failure);
     await loop?.catch(() => undefined);
-    const opened = await sessionsPromise?.catch(() => undefined);
-    await opened?.prefill.release();
-    await opened?.decode.release();
-    sessionsPromise = undefined;
+    await releaseSessions();
     cache = [];
   };
 

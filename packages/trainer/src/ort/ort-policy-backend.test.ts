@@ -308,7 +308,7 @@ describe('ORT policy backend (float32): optimiser, state and weights', () => {
     }
   });
 
-  it('skips a step with a non-finite gradient norm and leaves the weights alone', async () => {
+  it('skips a step with a non-finite gradient norm and leaves the weights alone (and their version)', async () => {
     await using backend = await createOrtPolicyBackend({ model: createTinyModel({ seed: 8, dtype: 'float32' }) });
     const sequences: TrainSequence[] = makeSequences(9, 2).map((sequence) => ({ ...sequence, lossWeight: Number.MAX_VALUE }));
     await backend.forwardBackward({ sequences }, { kind: 'cross-entropy' });
@@ -318,6 +318,14 @@ describe('ORT policy backend (float32): optimiser, state and weights', () => {
     expect(result.skipped).toBe(true);
     expect(backend.weights.get('model.embed_tokens.weight')).toEqual(before);
     expect(await backend.gradNorm()).toBe(0);
+    expect(backend.weightsVersion).toBe(0);
+    // A step that is taken, and loaded weights, move it.
+    await backend.forwardBackward({ sequences: makeSequences(9, 2).map((sequence) => ({ ...sequence, lossWeight: 1 })) }, { kind: 'cross-entropy' });
+    await backend.optimStep(optim);
+    expect(backend.weightsVersion).toBe(1);
+    await backend.saveWeights(join(dir, 'version'));
+    await backend.loadWeights(join(dir, 'version'));
+    expect(backend.weightsVersion).toBe(2);
   });
 
   it('resumes bit-identically from saved weights and optimiser state', async () => {

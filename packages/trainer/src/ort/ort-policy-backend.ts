@@ -108,6 +108,11 @@ export interface OrtPolicyBackend extends PolicyBackend, AsyncDisposable {
   readonly parameterNames: readonly string[];
   /** ORT threads inside one operator, as created. */
   readonly intraOpNumThreads: number;
+  /**
+   * Counts changes of `weights`: each optimiser step that was not skipped, each `loadWeights`. A rollout engine with
+   * frozen weights rebuilds its sessions when it moves (`createOrtEngine({ weightsVersion })`).
+   */
+  readonly weightsVersion: number;
   /** A float64 copy of the accumulated gradient of each parameter. */
   gradients(): Map<string, Float64Array>;
   /** Clears the accumulated gradient without a step. */
@@ -183,6 +188,7 @@ export async function createOrtPolicyBackend(options: CreateOrtPolicyBackendOpti
 
   const graphs = new Map<string, Promise<OpenGraph>>();
   let released = false;
+  let weightsVersion = 0;
   const openGraph = (key: string, build: () => BackendGraph): Promise<OpenGraph> => {
     if (released) throw new MasaError('ARGUMENT_INVALID', 'ORT policy backend: used after release()');
     let pending = graphs.get(key);
@@ -317,6 +323,9 @@ export async function createOrtPolicyBackend(options: CreateOrtPolicyBackendOpti
     weights,
     parameterNames,
     intraOpNumThreads,
+    get weightsVersion() {
+      return weightsVersion;
+    },
 
     async logprobs(batch, logprobOptions = {}) {
       const where = 'ORT backend logprobs';
@@ -397,6 +406,7 @@ export async function createOrtPolicyBackend(options: CreateOrtPolicyBackendOpti
       }
       const adamw = ensureOptimizer({ beta1: step.betas[0], beta2: step.betas[1], epsilon: step.eps, weightDecay: step.weightDecay });
       adamw.step(gradients as Float32Array[], { learningRate: step.lr });
+      weightsVersion += 1;
       clearGradients();
       return { gradNorm, skipped: false };
     },
@@ -460,6 +470,7 @@ export async function createOrtPolicyBackend(options: CreateOrtPolicyBackendOpti
         // Read straight into the live array: the rollout engine sees the loaded weights.
         await checkpoint.readInto(name, parameters[i] as FloatArray);
       }
+      weightsVersion += 1;
       clearGradients();
     },
 
