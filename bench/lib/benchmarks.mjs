@@ -449,13 +449,20 @@ const rollout = {
           figures.push(theirsVsCeiling);
         }
       } else if (reference !== undefined) {
+        // transformers.js did not run (quick runs, --no-transformers): its ENVIRONMENT.md anchor timed generate() whole,
+        // prefill included, so masa-rl's rate with the prefill is the one to set against it where the row has it.
+        const withPrefill = typeof row.masaEndToEndTokS === 'number';
+        if (withPrefill) {
+          vsTransformers.value = row.masaEndToEndTokS;
+          vsTransformers.label = `${prefix}: masa-rl tok/s with the prefill vs transformers.js`;
+        }
         vsTransformers.anchor = {
-          label: `transformers.js ${row.transformersJsAnchor} on an idle machine (ENVIRONMENT.md; it cannot load this export here), midpoint`,
+          label: `transformers.js ${row.transformersJsAnchor} on an idle machine (ENVIRONMENT.md, generate() timed whole; not run here), midpoint`,
           value: reference,
           unit: 'tok/s',
           source: 'reference',
         };
-      } else vsTransformers.anchorSkipped = 'transformers.js cannot load the 0.6B export here and no reference value was printed';
+      } else vsTransformers.anchorSkipped = 'transformers.js did not run (quick run or --no-transformers) and no reference value was printed';
       figures.push(vsTransformers);
     }
     figures.push(...ceilingFigures(ceilings));

@@ -137,6 +137,12 @@ describe('rollout, Qwen3-0.6B shape (masa-rl only)', () => {
     expect(figures.find((f) => f.key === 'qwen3-0.6b-b32-frozen-vs-tjs')?.anchor?.value).toBe(29);
   });
 
+  it('without transformers.js in the run, its reference anchor (generate() timed whole) is set against the rate with the prefill', () => {
+    const row = { ...rows[1], weightMode: 'initializers', masaDecodeTokS: 64, masaEndToEndTokS: 60 };
+    const figure = byName('rollout').figures({ rows: [row] }, context, ceilings).figures.find((f) => f.key === 'qwen3-0.6b-b32-frozen-vs-tjs');
+    expect(figure).toMatchObject({ value: 60, label: expect.stringContaining('with the prefill'), anchor: { value: 29, source: 'reference' } });
+  });
+
   it('with transformers.js in the same run: the decode anchor is measured, plus the rate with the prefill and transformers.js against the roofline', () => {
     const measured = { decodeTokS: 30, endToEndTokS: 20, prefillMs: 6000 };
     const both = [
