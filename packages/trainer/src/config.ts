@@ -346,6 +346,12 @@ function crossFieldIssues(config: TrainerConfigShape, origins: Origins): ConfigI
       `${ar.rollout.log_prob_max_token_len_per_gpu} tokens cannot hold one sequence of ${longest} tokens; raise it to at least ${longest}`,
     );
   }
+  if (!actor.recompute_old_log_prob && (ar.rollout.top_p < 1 || ar.rollout.top_k > 0)) {
+    add(
+      ['actor_rollout_ref', 'actor', 'recompute_old_log_prob'],
+      `false needs rollouts sampled from the whole distribution, but rollout.top_p = ${ar.rollout.top_p} and rollout.top_k = ${ar.rollout.top_k} truncate it (their log-probs are not the policy's): set top_p 1 and top_k -1, or recompute`,
+    );
+  }
   if (!actor.use_dynamic_bsz && actor.ppo_micro_batch_size_per_gpu === null) {
     add(
       ['actor_rollout_ref', 'actor', 'ppo_micro_batch_size_per_gpu'],

@@ -33,6 +33,25 @@ export interface LogprobPassOptions {
  *
  * @throws MasaError `NUMERIC_INSTABILITY`, `ENGINE_FAILED`
  */
+/**
+ * PPO's old log-probs taken from the rollout itself (`actor.recompute_old_log_prob: false`): the engine's log-prob of
+ * each sampled token, one per response token.
+ *
+ * @throws MasaError `ENGINE_FAILED` when the engine gave a different number of log-probs than tokens, or a
+ *   non-finite one (an engine that does not report them, such as a server without `logprobs`).
+ */
+export function rolloutLogprobs(record: { responseTokenIds: readonly number[]; samplingLogprobs: readonly number[] }, step: number): number[] {
+  const { responseTokenIds, samplingLogprobs } = record;
+  if (samplingLogprobs.length !== responseTokenIds.length || samplingLogprobs.some((value) => !Number.isFinite(value) || value > 0)) {
+    throw new MasaError(
+      'ENGINE_FAILED',
+      `step ${step}: the rollout engine returned ${samplingLogprobs.length} log-probs for ${responseTokenIds.length} tokens${samplingLogprobs.length === responseTokenIds.length ? ', not all finite and ≤ 0' : ''}; with actor_rollout_ref.actor.recompute_old_log_prob: false it must report one per sampled token (or set it to true)`,
+      { details: { step } },
+    );
+  }
+  return [...samplingLogprobs];
+}
+
 export async function computeLogprobs(options: LogprobPassOptions): Promise<number[][]> {
   const { backend, sequences, temperature, maxTokens, policy, step } = options;
   const chunks = splitMicroBatches({

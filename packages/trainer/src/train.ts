@@ -24,6 +24,7 @@ import {
   computeLogprobs,
   computeSequenceAdvantages,
   policyLossSpec,
+  rolloutLogprobs,
   runPolicyUpdate,
   type UpdateSequence,
 } from './policy-update.js';
@@ -426,7 +427,11 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
         maxTokens: config.actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu,
         step: current,
       };
-      const oldLogprobs = await computeLogprobs({ ...logprobOptions, policy: 'current' });
+      // PPO's old log-probs: the policy's again (verl), or the rollout engine's own of the same tokens (same policy,
+      // same temperature, whole distribution: the config checks that).
+      const oldLogprobs = config.actor_rollout_ref.actor.recompute_old_log_prob
+        ? await computeLogprobs({ ...logprobOptions, policy: 'current' })
+        : sequences.map(({ record }) => rolloutLogprobs(record, current));
       const refLogprobs = config.actor_rollout_ref.actor.use_kl_loss ? await computeLogprobs({ ...logprobOptions, policy: 'reference' }) : undefined;
       const logprobMs = now() - logprobStarted;
 

@@ -114,3 +114,72 @@ describe.each(Object.entries(engines))('GRPO on the ORT backend with %s', (_, cr
     expect(last.reduce((a, b) => a + b, 0) / last.length).toBeGreaterThanOrEqual(0.9);
   }, 60_000);
 });
+
+describe('old log-probs from the rollout (actor.recompute_old_log_prob: false)', () => {
+  it('skips the scoring pass and trains on the engine\'s log-probs: the PPO ratio starts at 1 to float rounding', async () => {
+    const problems: Problem[] = Array.from({ length: 4 }, (_, a) => ({ id: `p${a}`, question: String(a), answer: String((5 * a + 3) % 11) }));
+    const reward: RewardFunction = ({ problem, completion }) => (completion.tokenIds?.includes(Number(problem.answer)) === true ? 1 : 0);
+    const run = async (recompute: boolean): Promise<{ metrics: Array<Record<string, number>>; currentScorings: number }> => {
+      await using backend = await createOrtPolicyBackend({ model: createTinyModel({ seed: 9, dtype: 'float32', hiddenSize: 32, initStd: 0.3 }) });
+      let currentScorings = 0;
+      // The backend, counting its scoring passes of the current policy.
+      const counted = new Proxy(backend, {
+        get(target, property, receiver) {
+          if (property !== 'logprobs') return Reflect.get(target, property, receiver);
+          return (batch: Parameters<OrtPolicyBackend['logprobs']>[0], options?: Parameters<OrtPolicyBackend['logprobs']>[1]) => {
+            if ((options?.policy ?? 'current') === 'current') currentScorings += 1;
+            return target.logprobs(batch, options);
+          };
+        },
+      });
+      const engine = createOrtEngine({ config: backend.config, weights: backend.weights, maxBatchSize: 64 });
+      const config = resolveConfig({
+        overrides: [
+          'data.train_files=say-the-answer',
+          'data.train_batch_size=4',
+          'data.max_prompt_length=2',
+          'data.max_response_length=5',
+          'actor_rollout_ref.rollout.n=4',
+          'actor_rollout_ref.rollout.temperature=1.3',
+          `actor_rollout_ref.actor.recompute_old_log_prob=${recompute}`,
+          'trainer.total_epochs=2',
+          'trainer.total_training_steps=2',
+          'trainer.test_freq=-1',
+          'trainer.save_freq=-1',
+          'trainer.val_before_train=false',
+          'trainer.samples_per_step=0',
+        ],
+        algo: 'grpo',
+      });
+      const metrics: Array<Record<string, number>> = [];
+      try {
+        for await (const event of trainIter({ config, engine, backend: counted, train: { name: 'say-the-answer', problems }, reward, buildPrompt: ({ problem }) => ({ promptTokenIds: [PROMPT_START, Number(problem.question)] }), runDir })) {
+          if (event.type === 'step-end') metrics.push(event.metrics as Record<string, number>);
+        }
+      } finally {
+        await engine.close();
+      }
+      return { metrics, currentScorings };
+    };
+    const fromRollout = await run(false);
+    const recomputed = await run(true);
+    expect(fromRollout.currentScorings).toBe(0);
+    expect(recomputed.currentScorings).toBeGreaterThanOrEqual(2);
+    // One mini-batch per step: the update's first forward is the policy that sampled, so the ratio is 1 up to the
+    // engine's and the scoring graph's float32 rounding (at temperature 1.3, as the rollout sampled).
+    for (const { metrics } of [fromRollout, recomputed]) {
+      expect(metrics).toHaveLength(2);
+      for (const step of metrics) {
+        expect(Math.abs((step['actor/ratio_mean'] as number) - 1)).toBeLessThan(1e-4);
+        expect(Math.abs(step['actor/ppo_kl'] as number)).toBeLessThan(1e-5);
+      }
+    }
+  }, 60_000);
+
+  it('is refused with top-p or top-k sampling, naming the keys', () => {
+    expect(() => resolveConfig({ overrides: ['data.train_files=x', 'actor_rollout_ref.actor.recompute_old_log_prob=false', 'actor_rollout_ref.rollout.top_p=0.9'] })).toThrow(
+      /actor_rollout_ref\.actor\.recompute_old_log_prob.*top_p = 0\.9/s,
+    );
+    expect(() => resolveConfig({ overrides: ['data.train_files=x', 'actor_rollout_ref.actor.recompute_old_log_prob=false', 'actor_rollout_ref.rollout.top_k=20'] })).toThrow(/top_k = 20/);
+  });
+});
