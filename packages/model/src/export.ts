@@ -8,7 +8,7 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MasaError } from '@masa-rl/core';
-import { createExternalDataFile, saveModel as saveOnnxModel, serializeGraph, type Graph } from '@masa-rl/onnx';
+import { MAX_INLINE_MODEL_BYTES, createExternalDataFile, saveModel as saveOnnxModel, type Graph } from '@masa-rl/onnx';
 import { copyFileAtomic, writeTextFileAtomic } from './atomic-file.js';
 import { TOKENIZER_FILES, saveModel } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
@@ -55,9 +55,6 @@ export interface ExportResult {
 
 const FROM_TORCH_DTYPE: Readonly<Record<string, FloatDtype>> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16', float64: 'F64' };
 
-/** The largest ONNX model protobuf can hold with weights inside (2 GiB, minus headroom). */
-const MAX_INLINE_WEIGHT_BYTES = 1.9 * 2 ** 30;
-
 /** transformers.js' name for the external data of `model.onnx` (`<model file>_data`). */
 const EXTERNAL_DATA_FILE = 'model.onnx_data';
 
@@ -70,13 +67,11 @@ async function writeExternalDataModel(graph: Graph, onnxDir: string, docString: 
   await mkdir(staging, { recursive: true });
   try {
     const data = createExternalDataFile({ path: join(staging, EXTERNAL_DATA_FILE) });
-    let bytes: Uint8Array;
     try {
-      bytes = serializeGraph(graph, { docString, externalData: data.placementFor(join(staging, 'model.onnx')) });
+      await saveOnnxModel({ model: graph, path: join(staging, 'model.onnx'), externalData: data, docString });
     } finally {
       data.close();
     }
-    await saveOnnxModel({ model: bytes, path: join(staging, 'model.onnx') });
     await rename(join(staging, EXTERNAL_DATA_FILE), join(onnxDir, EXTERNAL_DATA_FILE));
     await rename(join(staging, 'model.onnx'), join(onnxDir, 'model.onnx'));
   } catch (error: unknown) {
@@ -111,8 +106,8 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportRe
     files.push('config.json', 'model.safetensors');
   } else if (format === 'transformers.js') {
     const bytes = listParameters(config).reduce((sum, spec) => sum + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
-    const external = options.externalData ?? bytes > MAX_INLINE_WEIGHT_BYTES;
-    if (!external && bytes > MAX_INLINE_WEIGHT_BYTES) {
+    const external = options.externalData ?? bytes > MAX_INLINE_MODEL_BYTES;
+    if (!external && bytes > MAX_INLINE_MODEL_BYTES) {
       throw new MasaError(
         'ARGUMENT_INVALID',
         `the model has ${(bytes / 2 ** 30).toFixed(2)} GiB of float32 weights; protobuf limits a model with weights inside to 2 GiB: leave externalData unset (or true) to write onnx/model.onnx_data`,
@@ -130,7 +125,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportRe
     const docString = `${config.architecture} decoder exported by masa-rl`;
     if (external) await writeExternalDataModel(built.graph, onnxDir, docString);
     else {
-      await saveOnnxModel({ model: serializeGraph(built.graph, { docString }), path: join(onnxDir, 'model.onnx') });
+      await saveOnnxModel({ model: built.graph, path: join(onnxDir, 'model.onnx'), docString });
       await rm(join(onnxDir, EXTERNAL_DATA_FILE), { force: true }); // an earlier export's, no longer referenced
     }
     const json = { ...config.raw, torch_dtype: 'float32', 'transformers.js_config': { dtype: 'fp32', ...(external ? { use_external_data_format: true } : {}) } };

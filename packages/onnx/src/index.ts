@@ -118,5 +118,5 @@ export type { RmsNormOptions } from './rms-norm.js';
 // Optimizer
 export { createAdamW } from './adamw.js';
 export type { AdamW, AdamWOptions, AdamWState, AdamWStepOptions, AdamWStepResult } from './adamw.js';
-export { createExternalDataFile, saveModel } from './model-file.js';
+export { MAX_INLINE_MODEL_BYTES, createExternalDataFile, saveModel } from './model-file.js';
 export type { ExternalDataFile, ExternalDataFileOptions, SaveModelOptions } from './model-file.js';

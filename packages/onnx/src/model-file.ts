@@ -13,6 +13,12 @@ import type { Graph } from './graph.js';
 import { serializeGraph, type ExternalDataPlacement } from './serialize.js';
 import type { TensorValue } from './tensor-value.js';
 
+/**
+ * The most initializer bytes to keep inside one ONNX model: protobuf caps a message at 2 GiB, less headroom for the
+ * graph itself. Past it, weights go to an external data file ({@link createExternalDataFile}).
+ */
+export const MAX_INLINE_MODEL_BYTES = 1.9 * 2 ** 30;
+
 /** Options of {@link saveModel}. */
 export interface SaveModelOptions {
   /** A graph (serialised here) or ONNX model bytes. */
@@ -21,17 +27,23 @@ export interface SaveModelOptions {
   path: string;
   /** Initializers go to this data file instead of the model (only with a graph). @default all inline */
   externalData?: ExternalDataFile;
+  /** The model's `doc_string` (only with a graph). @default '' */
+  docString?: string;
 }
 
 /** Writes an `.onnx` file atomically (temp file + rename). Returns the number of bytes written. */
 export async function saveModel(options: SaveModelOptions): Promise<number> {
-  if (options.externalData !== undefined && options.model instanceof Uint8Array) {
-    throw new MasaError('ARGUMENT_INVALID', 'saveModel: externalData needs a graph, not serialised bytes; pass the Graph');
+  const { externalData, docString } = options;
+  if ((externalData !== undefined || docString !== undefined) && options.model instanceof Uint8Array) {
+    throw new MasaError('ARGUMENT_INVALID', 'saveModel: externalData and docString need a graph, not serialised bytes; pass the Graph');
   }
   const bytes =
     options.model instanceof Uint8Array
       ? options.model
-      : serializeGraph(options.model, options.externalData === undefined ? {} : { externalData: options.externalData.placementFor(options.path) });
+      : serializeGraph(options.model, {
+          ...(docString === undefined ? {} : { docString }),
+          ...(externalData === undefined ? {} : { externalData: externalData.placementFor(options.path) }),
+        });
   const folder = dirname(options.path);
   const temporary = join(folder, `.${basename(options.path)}.${process.pid}.${Date.now()}.tmp`);
   try {

@@ -11,8 +11,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MasaError } from '@masa-rl/core';
 import { loadModel, loadTokenizer } from '@masa-rl/model';
+import { MAX_INLINE_MODEL_BYTES } from '@masa-rl/onnx';
 import { createChildProcessEngine, type ChildProcessEngine, type ChildProcessEngineOptions } from './child-process-engine.js';
-import { MAX_INLINE_WEIGHT_BYTES, createOrtEngine, type OrtEngine, type OrtEngineOptions } from './ort-engine.js';
+import { createOrtEngine, type OrtEngine, type OrtEngineOptions } from './ort-engine.js';
 
 /** Options of {@link loadOrtEngine}: a folder plus the engine's own options (plain data, so they cross to a child). */
 export interface LoadOrtEngineOptions extends Omit<OrtEngineOptions, 'config' | 'weights' | 'tokenizer' | 'eosTokenIds' | 'weightMode' | 'weightsVersion'> {
@@ -51,7 +52,7 @@ async function generationEosIds(folder: string): Promise<number[]> {
 
 /** `auto`'s choice: freeze the weights when they fit inline or a second copy fits comfortably in memory. */
 export function autoWeightMode(weightBytes: number, memoryBytes: number): 'inputs' | 'initializers' {
-  return weightBytes <= MAX_INLINE_WEIGHT_BYTES || 2.5 * weightBytes <= 0.6 * memoryBytes ? 'initializers' : 'inputs';
+  return weightBytes <= MAX_INLINE_MODEL_BYTES || 2.5 * weightBytes <= 0.6 * memoryBytes ? 'initializers' : 'inputs';
 }
 
 /** Loads a model folder (float32) and creates an {@link OrtEngine} over it, in this process. */

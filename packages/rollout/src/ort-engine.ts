@@ -40,7 +40,7 @@ import {
   type RngState,
 } from '@masa-rl/core';
 import { ATTENTION_MASK, INPUT_IDS, POSITION_IDS, leftPadBatch, listParameters, pastName, presentName, type ModelConfig } from '@masa-rl/model';
-import { createExternalDataFile, createSession, createTensorValue, saveModel, type Device, type Graph, type Session, type TensorValue } from '@masa-rl/onnx';
+import { MAX_INLINE_MODEL_BYTES, createExternalDataFile, createSession, createTensorValue, saveModel, type Device, type Graph, type Session, type TensorValue } from '@masa-rl/onnx';
 import { validateRolloutRequest } from './request-validation.js';
 import {
   CACHE_LENGTH,
@@ -224,9 +224,6 @@ function processIsAlive(pid: number): boolean {
 /** Largest top-k served from the decode graph's ranked candidates (ORT's TopK keeps a heap of k per row). */
 const MAX_RANKED_CANDIDATES = 1024;
 
-/** ONNX models hold at most 2 GiB inline (protobuf); leave headroom for the graph itself. Larger frozen weights go to external data. */
-export const MAX_INLINE_WEIGHT_BYTES = 1.9 * 2 ** 30;
-
 const emptyProfile = (): OrtEngineProfile => ({
   prefillRuns: 0,
   prefillTokens: 0,
@@ -255,7 +252,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     device = 'cpu',
     intraOpNumThreads = 1,
     weightMode = 'inputs',
-    inlineWeightLimitBytes = MAX_INLINE_WEIGHT_BYTES,
+    inlineWeightLimitBytes = MAX_INLINE_MODEL_BYTES,
     tempDir = tmpdir(),
     sampleInGraph = true,
     weightsVersion,
