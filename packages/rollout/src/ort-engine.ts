@@ -198,6 +198,7 @@ interface Sequence {
 
 /** Temporary folders of frozen weights: `masa-rl-ort-<pid>-<random>`. */
 const TEMP_PREFIX = 'masa-rl-ort-';
+const TEMP_FOLDER = new RegExp(`^${TEMP_PREFIX}(\\d+)-`);
 
 /**
  * Removes weight folders that a process which no longer runs left behind (killed while writing gigabytes of
@@ -206,8 +207,8 @@ const TEMP_PREFIX = 'masa-rl-ort-';
 async function removeStaleFolders(folder: string): Promise<void> {
   const entries = await readdir(folder).catch(() => [] as string[]);
   for (const entry of entries) {
-    const match = /^masa-rl-ort-(\d+)-/.exec(entry);
-    if (match === null || processIsAlive(Number(match[1]))) continue;
+    const pid = TEMP_FOLDER.exec(entry)?.[1];
+    if (pid === undefined || processIsAlive(Number(pid))) continue;
     await rm(join(folder, entry), { recursive: true, force: true }).catch(() => undefined);
   }
 }
@@ -452,6 +453,10 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
     call.resolve(call.results);
   };
 
+  /** A sequence's next token drawn in JS from a row of logits. */
+  const sampleLogits = (sequence: Sequence, row: Float32Array): SampledToken =>
+    sampler.sample(row, sequence.sampling, sequence.rng, { returnRawLogprob: sequence.rawLogprobs !== null });
+
   /** Feeds one sampled token to a sequence's tracker; returns true when the sequence is finished. */
   const accept = (sequence: Sequence, drawn: SampledToken): boolean => {
     sequence.logprobs.push(drawn.logprob);
@@ -579,7 +584,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
       const promptRow = prompts.findIndex((prompt) => prompt.request === sequence.request && prompt.call === sequence.call);
       perCall.set(sequence.call, (perCall.get(sequence.call) ?? 0) + 1);
       const row = logits.subarray(promptRow * vocabSize, (promptRow + 1) * vocabSize);
-      if (!accept(sequence, sampler.sample(row, sequence.sampling, sequence.rng, { returnRawLogprob: sequence.rawLogprobs !== null }))) joining.push({ sequence, promptRow });
+      if (!accept(sequence, sampleLogits(sequence, row))) joining.push({ sequence, promptRow });
     }
     profile.samplingMs += performance.now() - samplingStarted;
     tokensEvent(perCall);
@@ -728,7 +733,7 @@ export function createOrtEngine(options: OrtEngineOptions): OrtEngine {
       } else if (inGraph && method.kind === 'drawn') {
         drawn = { tokenId: (drawnIds as Int32Array)[draw] as number, logprob: (drawnLogprobs as Float64Array)[draw] as number };
       } else {
-        drawn = sampler.sample((logits as Float32Array).subarray(r * vocabSize, (r + 1) * vocabSize), row.sampling, row.rng, { returnRawLogprob: row.rawLogprobs !== null });
+        drawn = sampleLogits(row, (logits as Float32Array).subarray(r * vocabSize, (r + 1) * vocabSize));
       }
       if (accept(row, drawn)) finished.add(row);
     });
