@@ -87,6 +87,18 @@ function parseArgs(argv) {
   return args;
 }
 
+/**
+ * One transformers.js generate() of `newTokens` tokens (exactly: min = max) for `batch` copies of `prompt`, sampling
+ * with top-k 50 at temperature 1 as masa-rl does here. Returns its wall time and the tokens it generated.
+ */
+async function transformersGenerate(transformers, model, prompt, batch, newTokens) {
+  const ids = new transformers.Tensor('int64', BigInt64Array.from({ length: batch * prompt.length }, (_, i) => BigInt(prompt[i % prompt.length])), [batch, prompt.length]);
+  const mask = new transformers.Tensor('int64', new BigInt64Array(batch * prompt.length).fill(1n), [batch, prompt.length]);
+  const started = performance.now();
+  const output = await model.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: true, top_k: 50, temperature: 1 });
+  return { ms: performance.now() - started, generated: output.dims[0] * (output.dims[1] - prompt.length) };
+}
+
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -171,15 +183,7 @@ async function main() {
         const generated = result.samples.reduce((sum, sample) => sum + sample.tokenIds.length, 0);
         return { ms, generated, profile: engine.profile() };
       };
-      const runTransformers = async (model) => {
-        const ids = new transformers.Tensor('int64', BigInt64Array.from({ length: batch * prompt.length }, (_, i) => BigInt(prompt[i % prompt.length])), [batch, prompt.length]);
-        const mask = new transformers.Tensor('int64', new BigInt64Array(batch * prompt.length).fill(1n), [batch, prompt.length]);
-        const started = performance.now();
-        const output = await model.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: tokens, min_new_tokens: tokens, do_sample: true, top_k: 50, temperature: 1 });
-        const ms = performance.now() - started;
-        return { ms, generated: output.dims[0] * (output.dims[1] - prompt.length) };
-      };
-      const runOne = (contender, seed) => (contender.kind === 'masa' ? runMasa(contender.engine, seed) : runTransformers(contender.engine));
+      const runOne = (contender, seed) => (contender.kind === 'masa' ? runMasa(contender.engine, seed) : transformersGenerate(transformers, contender.engine, prompt, batch, tokens));
       // Warm-up, twice: session creation, JIT, and ORT's first runs at new shapes (arena growth) are not decode speed.
       for (let warm = 0; warm < 2; warm++) for (const contender of contenders) await runOne(contender, 0);
       /** @type {Map<string, Array<{ ms: number, generated: number, profile?: any }>>} */
@@ -316,13 +320,7 @@ async function bigModel(args) {
       // Decode rate: tokens after the first (which comes from the prefill) over the decode steps' wall time.
       return { ms, decodeMs: ms - profile.prefillRunMs, profile };
     };
-    const runTransformers = async ({ transformers, model }, newTokens) => {
-      const ids = new transformers.Tensor('int64', BigInt64Array.from({ length: batch * prompt.length }, (_, i) => BigInt(prompt[i % prompt.length])), [batch, prompt.length]);
-      const mask = new transformers.Tensor('int64', new BigInt64Array(batch * prompt.length).fill(1n), [batch, prompt.length]);
-      const started = performance.now();
-      await model.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: true, top_k: 50, temperature: 1 });
-      return performance.now() - started;
-    };
+    const runTransformers = async ({ transformers, model }, newTokens) => (await transformersGenerate(transformers, model, prompt, batch, newTokens)).ms;
     const runs = new Map(contenders.map((contender) => [contender.key, []]));
     const prefillOnly = [];
     if (transformersModel !== undefined) await runTransformers(contenders.at(-1).engine, 2); // first run at this batch shape
