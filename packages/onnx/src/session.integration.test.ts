@@ -98,7 +98,7 @@ describe('createSession: models and feeds', () => {
     // A doc string goes into the model as serializeGraph writes it; serialised bytes cannot take one.
     const documented = join(folder, 'nested', 'documented.onnx');
     await saveModel({ model: smallGraph(), path: documented, docString: 'made by a test' });
-    expect(new Uint8Array(await readFile(documented))).toEqual(serializeGraph(smallGraph(), { docString: 'made by a test' }));
+    expect(new Uint8Array(await readFile(documented))).toEqual(new Uint8Array(serializeGraph(smallGraph(), { docString: 'made by a test' })));
     await expect(saveModel({ model: serializeGraph(smallGraph()), path: documented, docString: 'x' })).rejects.toMatchObject({ code: 'ARGUMENT_INVALID' });
     for (const model of [serializeGraph(smallGraph()), smallGraph(), path]) {
       await using session = await createSession({ model });
