@@ -28,20 +28,16 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MODELS, QWEN3_0_6B, createBenchModel } from './models.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const outDir = join(root, 'bench', '.out', 'rollout');
 const importPackage = (name) => import(join(root, 'packages', name, 'dist', 'index.js'));
 
-const MODELS = {
-  tiny: { vocabSize: 512, hiddenSize: 256, numLayers: 4, intermediateSize: 384 },
-  small: { vocabSize: 8192, hiddenSize: 256, numLayers: 6, intermediateSize: 768 },
-};
-// Qwen3-0.6B's shape (tied). Its transformers.js export keeps the 2.4 GB of weights in ONNX external data
+// Qwen3-0.6B's shape: its transformers.js export keeps the 2.4 GB of weights in ONNX external data
 // (onnx/model.onnx_data); ENVIRONMENT.md's transformers.js anchors for this shape (a quiet machine) are printed beside
 // the same run's figures for reference.
-const QWEN3_0_6B = { vocabSize: 151936, hiddenSize: 1024, numLayers: 28, intermediateSize: 3072, numHeads: 16, numKvHeads: 8, headDim: 128, tieWordEmbeddings: true };
 const ANCHORS_0_6B = { 1: '6.3–6.7 tok/s', 32: '27–31 tok/s' };
 // Measured on this machine (ENVIRONMENT.md): fp32 GEMM peak ≈ 92 GFLOP/s on one thread; DRAM ≈ 18 GB/s, ≈ 30 GB/s for
 // working sets inside the 32 MiB L3.
@@ -106,36 +102,14 @@ const median = (values) => {
 };
 
 async function prepare(name, shape, exportFolder = true) {
-  const { createRng } = await importPackage('core');
-  const { createModelConfigJson, parseModelConfig, listParameters, exportModel, countParameters } = await importPackage('model');
-  const config = parseModelConfig(
-    createModelConfigJson({
-      architecture: 'qwen3',
-      numHeads: 4,
-      numKvHeads: 2,
-      headDim: 64,
-      ...shape,
-      maxPositionEmbeddings: 4096,
-      eosTokenId: shape.vocabSize - 1,
-    }),
-  );
-  const rng = createRng(`bench-rollout-${name}`);
-  // A pool of normals tiled with a per-tensor offset: cheap for the 0.6B shape, and timing does not depend on the values.
-  const pool = Float32Array.from({ length: 1 << 20 }, () => 0.05 * rng.normal());
-  const weights = new Map();
-  for (const spec of listParameters(config)) {
-    const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
-    const offset = spec.kind === 'norm' ? 1 : 0;
-    const shift = rng.int(0, pool.length - 1);
-    for (let i = 0; i < data.length; i++) data[i] = offset + pool[(i + shift) & (pool.length - 1)];
-    weights.set(spec.name, data);
-  }
+  const { exportModel } = await importPackage('model');
+  const { config, weights, parameters } = await createBenchModel(root, name, shape);
   const folder = join(outDir, name);
   if (exportFolder && !existsSync(join(folder, 'onnx', 'model.onnx'))) {
     mkdirSync(folder, { recursive: true });
     await exportModel({ config, weights, outDir: folder, format: 'transformers.js' });
   }
-  return { config, weights, folder, parameters: countParameters(config) };
+  return { config, weights, folder, parameters };
 }
 
 async function main() {
