@@ -104,7 +104,7 @@ const roofline = {
     'the reference values of shared/docs/ENVIRONMENT.md (measured on an idle machine), which shows how busy the machine was.',
   devices: ['cpu'],
   packages: ['@masa-rl/onnx'],
-  requires: ['bench/lib/roofline.mjs', 'bench/lib/bandwidth.c'],
+  requires: ['bench/lib/roofline.mjs', 'bench/lib/gemm-probe.mjs', 'bench/lib/bandwidth.c'],
   repeat: { full: 5, quick: 3 },
   variants: ({ quick }) => [
     {
@@ -338,7 +338,7 @@ const rollout = {
     'token, the formula of bench/rollout/). Source: bench/rollout/.',
   devices: ['cpu', 'cuda'],
   packages: ['@masa-rl/core', '@masa-rl/model', '@masa-rl/rollout'],
-  requires: ['bench/rollout/run.mjs', 'packages/rollout/dist/index.js', 'packages/model/dist/index.js'],
+  requires: ['bench/rollout/run.mjs', 'bench/rollout/models.mjs', 'packages/rollout/dist/index.js', 'packages/model/dist/index.js'],
   repeat: { full: 3, quick: 2 },
   variants({ quick, device, readText }) {
     const source = readText('bench/rollout/run.mjs');

@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { gemmSamples } from './gemm-probe.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -56,25 +57,6 @@ async function ortBandwidth(bytes, reps) {
     const start = performance.now();
     for (let s = 0; s < sweeps; s++) await session.run(feeds);
     samples.push((sweeps * n * 4) / ((performance.now() - start) / 1000) / 1e9);
-  }
-  await session.release();
-  return samples;
-}
-
-async function gemmPeak(n, reps) {
-  const onnx = await importOnnx();
-  const graph = onnx.createGraph();
-  graph.output('c', onnx.matMul(graph.input('a', 'float32', [n, n]), graph.input('b', 'float32', [n, n])));
-  const session = await onnx.createSession({ model: graph, intraOpNumThreads: 1 });
-  const a = new Float32Array(n * n).map((_, i) => ((i % 13) - 6) / 7);
-  const b = new Float32Array(n * n).map((_, i) => ((i % 11) - 5) / 9);
-  const feeds = { a: onnx.createTensorValue('float32', [n, n], a), b: onnx.createTensorValue('float32', [n, n], b) };
-  await session.run(feeds);
-  const samples = [];
-  for (let r = 0; r < reps; r++) {
-    const start = performance.now();
-    await session.run(feeds);
-    samples.push((2 * n ** 3) / ((performance.now() - start) / 1000) / 1e9);
   }
   await session.release();
   return samples;
@@ -119,7 +101,7 @@ for (const bytes of sizes) {
   result.bandwidth.push({ bytes, gbPerSecond: Math.max(...samples), samples, method });
 }
 if (gemm !== undefined) {
-  const samples = await gemmPeak(gemm, reps);
+  const samples = await gemmSamples(root, gemm, reps);
   result.gemm = { n: gemm, gflopsPerSecond: Math.max(...samples), samples, method: 'ONNX Runtime MatMul, one thread, best of reps' };
 }
 if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -25,6 +25,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { gemmSamples } from '../lib/gemm-probe.mjs';
 import { MODELS, QWEN3_0_6B, createBenchModel } from './models.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,26 +66,7 @@ if (values.length !== undefined && !(Number.isInteger(Number(values.length)) && 
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 
 /** The 2048³ fp32 GEMM probe of bench/lib/roofline.mjs, in this process: GFLOP/s, best of 5. */
-async function gemmPeak() {
-  const onnx = await importPackage('onnx');
-  const n = 2048;
-  const graph = onnx.createGraph();
-  graph.output('c', onnx.matMul(graph.input('a', 'float32', [n, n]), graph.input('b', 'float32', [n, n])));
-  const session = await onnx.createSession({ model: graph, intraOpNumThreads: 1 });
-  const feeds = {
-    a: onnx.createTensorValue('float32', [n, n], new Float32Array(n * n).map((_, i) => ((i % 13) - 6) / 7)),
-    b: onnx.createTensorValue('float32', [n, n], new Float32Array(n * n).map((_, i) => ((i % 11) - 5) / 9)),
-  };
-  await session.run(feeds);
-  let best = 0;
-  for (let r = 0; r < 5; r++) {
-    const started = performance.now();
-    await session.run(feeds);
-    best = Math.max(best, (2 * n ** 3) / ((performance.now() - started) / 1000) / 1e9);
-  }
-  await session.release();
-  return best;
-}
+const gemmPeak = async () => Math.max(...(await gemmSamples(root, 2048, 5)));
 
 async function profileModel(name) {
   const { experimental_buildDecodeGraph: buildDecodeGraph, CACHE_START, CACHE_LENGTH } = await importPackage('rollout');
