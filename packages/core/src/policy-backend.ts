@@ -37,7 +37,10 @@ export interface TrainSequence extends PolicySequence {
   lossWeight: number;
   /** Sequence advantage, broadcast to every response token (policy loss only). */
   advantage?: number;
-  /** Log-probs of the response tokens under the policy that sampled them (π_old), one per response token (policy loss only). */
+  /**
+   * Log-probs of the response tokens under the policy that sampled them (π_old), one per response token (policy loss
+   * only; not read when the loss is {@link PolicyLossSpec.onPolicy}).
+   */
   oldLogprobs?: readonly number[];
   /** Log-probs under the reference policy, when a KL loss is on. */
   refLogprobs?: readonly number[];
@@ -56,6 +59,13 @@ export interface PolicyLossSpec {
   entropyCoeff: number;
   /** `ℓ += coef · KL_t` against `refLogprobs`, or `null`. */
   kl: { coef: number; type: KlLossType } | null;
+  /**
+   * π_old is the policy being trained — the batch takes one optimiser step, so nothing has moved since it was sampled:
+   * the loss uses the current log-probs with their gradient stopped as the old ones (ratio exactly 1, verl's actor with
+   * one mini-batch and one PPO epoch), and sequences need no `oldLogprobs`.
+   * @default false
+   */
+  onPolicy?: boolean;
 }
 
 /** Negative log-likelihood of the response tokens (behaviour cloning / SFT): `ℓ_t = −log p_t`. */

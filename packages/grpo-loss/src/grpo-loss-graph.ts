@@ -152,6 +152,13 @@ export interface DeclareGrpoLossInputsOptions {
    */
   logp?: Tensor;
   /**
+   * The old log-probs when the graph computes them: `stopGradient(logp)` for an on-policy update (one optimiser step
+   * per batch, so π_old is the current policy: ratio exactly 1, as verl's actor does then); when left out, an input
+   * `old_logp` is declared.
+   * @default a new input
+   */
+  oldLogp?: Tensor;
+  /**
    * Float dtype of the declared inputs.
    * @default logp.dtype when logp is given, else 'float32'
    */
@@ -197,17 +204,17 @@ export interface GrpoLossInputs {
 
 /**
  * Declares the per-token inputs of the loss on `graph` under the names of
- * {@link GRPO_LOSS_INPUT_NAMES}, all `[batch, seq]`; `logp` (and `entropy`)
- * may instead be tensors the graph already computes.
+ * {@link GRPO_LOSS_INPUT_NAMES}, all `[batch, seq]`; `logp`, `oldLogp` (and
+ * `entropy`) may instead be tensors the graph already computes.
  */
 export function declareGrpoLossInputs(graph: Graph, options: DeclareGrpoLossInputsOptions = {}): GrpoLossInputs {
-  const { logp, refLogp = false, entropy = false, maskDType = 'bool' } = options;
+  const { logp, oldLogp, refLogp = false, entropy = false, maskDType = 'bool' } = options;
   const dtype = options.dtype ?? logp?.dtype ?? 'float32';
   const shape = [options.batch ?? logp?.shape[0] ?? 'batch', options.seq ?? logp?.shape[1] ?? 'seq'];
   const names = GRPO_LOSS_INPUT_NAMES;
   return {
     logp: logp ?? graph.input(names.logp, dtype, shape),
-    oldLogp: graph.input(names.oldLogp, dtype, shape),
+    oldLogp: oldLogp ?? graph.input(names.oldLogp, dtype, shape),
     advantages: graph.input(names.advantages, dtype, shape),
     tokenWeights: graph.input(names.tokenWeights, dtype, shape),
     responseMask: graph.input(names.responseMask, maskDType, shape),

@@ -9,7 +9,7 @@ import { MasaError, type Rng } from '@masa-rl/core';
 import { computeAdvantages } from '@masa-rl/grpo-loss';
 import { computeLossWeights, splitIntoChunks, splitMicroBatches } from './batching.js';
 import type { LossAggMode, TrainerConfig } from './config-schema.js';
-import type { LossSpec, PolicyBackend, PolicySequence, TrainSequence } from '@masa-rl/core';
+import type { LossSpec, PolicyBackend, PolicyLossSpec, PolicySequence, TrainSequence } from '@masa-rl/core';
 
 /** A sequence going into the update, with its GRPO group. */
 export interface UpdateSequence extends PolicySequence {
@@ -103,7 +103,7 @@ export function computeSequenceAdvantages(config: TrainerConfig, sequences: read
 }
 
 /** The policy loss of the config. */
-export function policyLossSpec(config: TrainerConfig): LossSpec {
+export function policyLossSpec(config: TrainerConfig): PolicyLossSpec {
   const actor = config.actor_rollout_ref.actor;
   return {
     kind: 'policy',
@@ -136,6 +136,14 @@ export interface PolicyUpdateOptions {
   lossAggMode?: LossAggMode;
   /** Overrides `actor.ppo_epochs`. */
   epochs?: number;
+  /**
+   * PPO's old log-probs of the given sequences (indices into `sequences`) under the policy before this update, for a
+   * policy loss whose sequences carry none. The update calls it once, before its first optimiser step, for the
+   * sequences outside its first mini-batch (all of them with more than one epoch): the first mini-batch trains on the
+   * policy that sampled it, so it takes the update's own log-probs, gradient stopped (`PolicyLossSpec.onPolicy`), as
+   * verl's actor does with a single mini-batch.
+   */
+  scoreOldLogprobs?: (indices: readonly number[]) => Promise<readonly (readonly number[])[]>;
 }
 
 export interface PolicyUpdateResult {
@@ -159,7 +167,8 @@ export interface PolicyUpdateResult {
  * micro-batch; `optimStep` is not called for that mini-batch.
  */
 export async function runPolicyUpdate(options: PolicyUpdateOptions): Promise<PolicyUpdateResult> {
-  const { backend, config, sequences, loss, miniBatchSize, lr, step, rng, phase = 'policy update' } = options;
+  const { backend, config, loss, miniBatchSize, lr, step, rng, scoreOldLogprobs, phase = 'policy update' } = options;
+  let sequences = options.sequences;
   const actor = config.actor_rollout_ref.actor;
   const lossAggMode = options.lossAggMode ?? actor.loss_agg_mode;
   const epochs = options.epochs ?? actor.ppo_epochs;
@@ -171,8 +180,24 @@ export async function runPolicyUpdate(options: PolicyUpdateOptions): Promise<Pol
     const order = Array.from({ length: sequences.length }, (_, i) => i);
     if (actor.shuffle) rng.shuffle(order);
     const minis = splitIntoChunks(order.length, miniBatchSize).map((chunk) => chunk.map((i) => order[i] as number));
+    // Old log-probs that the sequences lack: the first mini-batch's are its own (on-policy), the others' are scored
+    // now, before any weight moves.
+    let onPolicyMini = -1;
+    if (epoch === 0 && loss.kind === 'policy' && scoreOldLogprobs !== undefined) {
+      const lacking = (index: number): boolean => (sequences[index] as Omit<TrainSequence, 'lossWeight'>).oldLogprobs === undefined;
+      if (epochs === 1 && (minis[0] ?? []).every(lacking)) onPolicyMini = 0;
+      const first = new Set(onPolicyMini === 0 ? minis[0] : []);
+      const missing = sequences.flatMap((_, index) => (lacking(index) && !first.has(index) ? [index] : []));
+      if (missing.length > 0) {
+        const scored = await scoreOldLogprobs(missing);
+        const filled = [...sequences];
+        missing.forEach((index, k) => (filled[index] = { ...(filled[index] as Omit<TrainSequence, 'lossWeight'>), oldLogprobs: scored[k] as number[] }));
+        sequences = filled;
+      }
+    }
     for (let m = 0; m < minis.length; m++) {
       const mini = (minis[m] as number[]).map((index) => sequences[index] as Omit<TrainSequence, 'lossWeight'>);
+      const miniBatchLoss = m === onPolicyMini && loss.kind === 'policy' ? { ...loss, onPolicy: true } : loss;
       const weights = computeLossWeights({
         responseLengths: mini.map((sequence) => sequence.responseTokenIds.length),
         mode: lossAggMode,
@@ -190,7 +215,7 @@ export async function runPolicyUpdate(options: PolicyUpdateOptions): Promise<Pol
       for (let j = 0; j < micros.length; j++) {
         const indices = micros[j] as number[];
         const batch = indices.map((i): TrainSequence => ({ ...(mini[i] as Omit<TrainSequence, 'lossWeight'>), lossWeight: weights[i] as number }));
-        const output = await backend.forwardBackward({ sequences: batch }, loss);
+        const output = await backend.forwardBackward({ sequences: batch }, miniBatchLoss);
         result.microBatches += 1;
         if (!Number.isFinite(output.loss)) {
           throw new MasaError(

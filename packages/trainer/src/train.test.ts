@@ -75,13 +75,13 @@ describe('trainIter (grpo)', () => {
 
 import { MasaError } from '@masa-rl/core';
 import { findLatestCheckpoint, verifyCheckpoint } from './checkpoint.js';
-import type { PolicyBackend, TrainSequence } from '@masa-rl/core';
+import type { LossSpec, PolicyBackend, TrainSequence } from '@masa-rl/core';
 import type { FakeBackend } from './test/fake-backend.js';
 
 interface Spy {
   backend: PolicyBackend;
   /** Every forwardBackward batch, with the current policy's log-probs at call time. */
-  calls: Array<{ sequences: readonly TrainSequence[]; currentLogprobs: number[][] }>;
+  calls: Array<{ sequences: readonly TrainSequence[]; currentLogprobs: number[][]; loss: LossSpec }>;
   gradNorms: number[];
 }
 
@@ -92,7 +92,7 @@ function spy(inner: FakeBackend): Spy {
     ...inner,
     forwardBackward: async (batch, loss) => {
       const currentLogprobs = await inner.logprobs({ sequences: batch.sequences, temperature: 1 });
-      calls.push({ sequences: batch.sequences, currentLogprobs });
+      calls.push({ sequences: batch.sequences, currentLogprobs, loss });
       return inner.forwardBackward(batch, loss);
     },
     gradNorm: async () => {
@@ -105,7 +105,7 @@ function spy(inner: FakeBackend): Spy {
 }
 
 describe('policy update semantics', () => {
-  it('uses old log-probs computed right after generation (ratio 1 on the first mini-batch) and exact token-mean weights', async () => {
+  it('trains the first mini-batch on-policy (its own log-probs as the old ones, ratio 1), scores the rest before any step, and weights tokens exactly', async () => {
     const harness = setup({ config: makeConfig(['trainer.total_training_steps=1']), runDir: runDir(), train: learnable });
     const probe = spy(harness.backend);
     const events = await collect(trainIter({ ...harness.options, backend: probe.backend }));
@@ -114,15 +114,31 @@ describe('policy update semantics', () => {
     let seen = 0;
     let weightedAdvantage = 0;
     let tokens = 0;
+    // The policy before the update: a fresh backend with the same initial weights.
+    const initial = setup({ config: makeConfig(['trainer.total_training_steps=1']), runDir: runDir(), train: learnable }).backend;
+    const before = await initial.logprobs({ sequences: probe.calls.flatMap((call) => call.sequences), temperature: 1 });
+    let row0 = 0;
     for (const call of probe.calls) {
-      if (seen >= 8) break;
-      call.sequences.forEach((sequence, row) => {
-        // Nothing has been updated yet: π_old = π_θ exactly.
-        expect(sequence.oldLogprobs).toEqual(call.currentLogprobs[row]);
+      if (seen >= 8) {
+        // Later mini-batches carry old log-probs: the policy's before the first optimiser step, not the current one's.
+        expect((call.loss as { onPolicy?: boolean }).onPolicy).toBeUndefined();
+        call.sequences.forEach((sequence, row) => {
+          expect(sequence.oldLogprobs).toHaveLength(sequence.responseTokenIds.length);
+          expect(sequence.oldLogprobs).toEqual(before[row0 + row]);
+          expect(sequence.oldLogprobs).not.toEqual(call.currentLogprobs[row]);
+        });
+        row0 += call.sequences.length;
+        continue;
+      }
+      // Nothing has been updated yet: π_old = π_θ, so the loss takes the current log-probs (no scoring pass for them).
+      expect(call.loss).toMatchObject({ kind: 'policy', onPolicy: true });
+      call.sequences.forEach((sequence) => {
+        expect(sequence.oldLogprobs).toBeUndefined();
         weightedAdvantage += (sequence.advantage as number) * sequence.responseTokenIds.length;
         tokens += sequence.responseTokenIds.length;
       });
       seen += call.sequences.length;
+      row0 += call.sequences.length;
     }
     expect(seen).toBe(8);
     expect(probe.calls.length).toBeGreaterThan(2); // the 128-token budget forces several micro-batches per mini-batch
@@ -213,7 +229,8 @@ function miniLosses(probe: Spy): number[] {
     for (const [row, sequence] of call.sequences.entries()) {
       const logps = call.currentLogprobs[row] as number[];
       sequence.responseTokenIds.forEach((_, t) => {
-        const ratio = Math.exp((logps[t] as number) - (sequence.oldLogprobs?.[t] as number));
+        const old = (call.loss as { onPolicy?: boolean }).onPolicy === true ? logps[t] : sequence.oldLogprobs?.[t]; // on-policy: its own
+        const ratio = Math.exp((logps[t] as number) - (old as number));
         current += sequence.lossWeight * -(sequence.advantage as number) * ratio;
       });
     }

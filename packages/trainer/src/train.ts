@@ -19,7 +19,7 @@ import { dumpResolvedConfig } from './config.js';
 import { createDataLoader, type DataLoaderState } from './data-loader.js';
 import type { StepMetrics, TrainEvent } from './events.js';
 import { createLrScheduleFromConfig } from './lr-schedule.js';
-import type { PolicyBackend, TrainSequence } from '@masa-rl/core';
+import type { PolicyBackend, PolicySequence, TrainSequence } from '@masa-rl/core';
 import {
   computeLogprobs,
   computeSequenceAdvantages,
@@ -417,7 +417,7 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
     );
 
     if (sequences.length > 0) {
-      // 2. old log-probs right after generation (and reference log-probs for a KL loss)
+      // 2. old log-probs (from the rollout, or scored by the update: see below) and reference log-probs for a KL loss
       const logprobStarted = now();
       const policySequences = sequences.map(({ record }) => ({ promptTokenIds: record.promptTokenIds, responseTokenIds: record.responseTokenIds }));
       const logprobOptions = {
@@ -427,11 +427,18 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
         maxTokens: config.actor_rollout_ref.rollout.log_prob_max_token_len_per_gpu,
         step: current,
       };
-      // PPO's old log-probs: the policy's again (verl), or the rollout engine's own of the same tokens (same policy,
-      // same temperature, whole distribution: the config checks that).
-      const oldLogprobs = config.actor_rollout_ref.actor.recompute_old_log_prob
-        ? await computeLogprobs({ ...logprobOptions, policy: 'current' })
-        : sequences.map(({ record }) => rolloutLogprobs(record, current));
+      // PPO's old log-probs: the rollout engine's own of the same tokens (same policy, same temperature, whole
+      // distribution: the config checks that), or the policy's again (verl). Those the update scores itself, before
+      // its first optimiser step, and only for the sequences outside its first mini-batch, which trains on the policy
+      // that sampled it and takes the update's own log-probs (verl's actor does that with a single mini-batch).
+      const oldLogprobs = config.actor_rollout_ref.actor.recompute_old_log_prob ? undefined : sequences.map(({ record }) => rolloutLogprobs(record, current));
+      let oldScoringMs = 0;
+      const scoreOldLogprobs = async (indices: readonly number[]): Promise<number[][]> => {
+        const started = now();
+        const scored = await computeLogprobs({ ...logprobOptions, sequences: indices.map((index) => policySequences[index] as PolicySequence), policy: 'current' });
+        oldScoringMs += now() - started;
+        return scored;
+      };
       const refLogprobs = config.actor_rollout_ref.actor.use_kl_loss ? await computeLogprobs({ ...logprobOptions, policy: 'reference' }) : undefined;
       const logprobMs = now() - logprobStarted;
 
@@ -451,7 +458,7 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
       const trainSequences: Array<Omit<TrainSequence, 'lossWeight'>> = policySequences.map((sequence, index) => ({
         ...sequence,
         advantage: advantages[index] as number,
-        oldLogprobs: oldLogprobs[index] as number[],
+        ...(oldLogprobs === undefined ? {} : { oldLogprobs: oldLogprobs[index] as number[] }),
         ...(refLogprobs === undefined ? {} : { refLogprobs: refLogprobs[index] as number[] }),
       }));
       const update = await runPolicyUpdate({
@@ -460,11 +467,12 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
         sequences: trainSequences,
         loss: policyLossSpec(config),
         miniBatchSize: algorithm.miniBatchSize(collected, config),
+        ...(oldLogprobs === undefined ? { scoreOldLogprobs } : {}),
         lr,
         step: current,
         rng,
       });
-      const updateMs = now() - updateStarted;
+      const updateMs = now() - updateStarted - oldScoringMs;
       yield {
         type: 'update-end',
         step: current,
@@ -499,7 +507,7 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
       // The MASA algorithms time generation, rewards and the gating audit themselves; otherwise generation + rewards.
       if (metrics['timing_s/gen'] === undefined) metrics['timing_s/gen'] = genMs / 1000;
       metrics['timing_s/collect'] = genMs / 1000;
-      metrics['timing_s/old_log_prob'] = logprobMs / 1000;
+      metrics['timing_s/old_log_prob'] = (logprobMs + oldScoringMs) / 1000;
       metrics['timing_s/adv'] = advMs / 1000;
       metrics['timing_s/update_actor'] = updateMs / 1000;
 

@@ -20,7 +20,7 @@ import {
   type GraphDtype,
   type ModelConfig,
 } from '@masa-rl/model';
-import { createGraph, div, grad, mul, neg, reduceSum, where, type Graph, type Tensor } from '@masa-rl/onnx';
+import { createGraph, div, grad, mul, neg, reduceSum, stopGradient, where, type Graph, type Tensor } from '@masa-rl/onnx';
 import type { KlLossType } from '../config-schema.js';
 
 /** Graph input holding the sampling temperature, shape `[1]`. */
@@ -83,6 +83,8 @@ export interface PolicyGraphSettings {
   clipRatioC: number;
   entropyCoeff: number;
   kl: { coef: number; type: KlLossType } | null;
+  /** Old log-probs are the current ones, gradient stopped (no `old_logp` input): see `PolicyLossSpec.onPolicy`. */
+  onPolicy: boolean;
 }
 
 function differentiate(forward: ForwardParts, config: ModelConfig, loss: Tensor, outputs: Record<string, Tensor>): Omit<BackendGraph, 'policy'> {
@@ -111,7 +113,7 @@ export function buildCrossEntropyGraph(config: ModelConfig, dtype: GraphDtype): 
 
 /**
  * verl's clipped PPO policy loss (`buildGrpoLossGraph` of `@masa-rl/grpo-loss/graph`) on the
- * model's log-probs, with its inputs (`old_logp`, `advantages`, `token_weights`,
+ * model's log-probs, with its inputs (`old_logp` unless on-policy, `advantages`, `token_weights`,
  * `response_mask`, `ref_logp` with a KL loss) and its metric outputs.
  */
 export function buildPolicyGraph(config: ModelConfig, dtype: GraphDtype, settings: PolicyGraphSettings): BackendGraph {
@@ -119,6 +121,7 @@ export function buildPolicyGraph(config: ModelConfig, dtype: GraphDtype, setting
   const { graph, logProbs } = forward;
   const inputs = declareGrpoLossInputs(graph, {
     logp: logProbs,
+    ...(settings.onPolicy ? { oldLogp: stopGradient(logProbs) } : {}),
     refLogp: settings.kl !== null,
     entropy: settings.entropyCoeff !== 0 ? forward.entropy() : false,
   });

@@ -115,11 +115,11 @@ describe.each(Object.entries(engines))('GRPO on the ORT backend with %s', (_, cr
   }, 60_000);
 });
 
-describe('old log-probs from the rollout (actor.recompute_old_log_prob: false)', () => {
-  it('skips the scoring pass and trains on the engine\'s log-probs: the PPO ratio starts at 1 to float rounding', async () => {
+describe('where PPO\'s old log-probs come from', () => {
+  it('rollout (recompute_old_log_prob: false) and one optimiser step (on-policy) skip the scoring pass; two mini-batches make it', async () => {
     const problems: Problem[] = Array.from({ length: 4 }, (_, a) => ({ id: `p${a}`, question: String(a), answer: String((5 * a + 3) % 11) }));
     const reward: RewardFunction = ({ problem, completion }) => (completion.tokenIds?.includes(Number(problem.answer)) === true ? 1 : 0);
-    const run = async (recompute: boolean): Promise<{ metrics: Array<Record<string, number>>; currentScorings: number }> => {
+    const run = async (recompute: boolean, miniBatchPrompts = 4): Promise<{ metrics: Array<Record<string, number>>; currentScorings: number }> => {
       await using backend = await createOrtPolicyBackend({ model: createTinyModel({ seed: 9, dtype: 'float32', hiddenSize: 32, initStd: 0.3 }) });
       let currentScorings = 0;
       // The backend, counting its scoring passes of the current policy.
@@ -142,6 +142,7 @@ describe('old log-probs from the rollout (actor.recompute_old_log_prob: false)',
           'actor_rollout_ref.rollout.n=4',
           'actor_rollout_ref.rollout.temperature=1.3',
           `actor_rollout_ref.actor.recompute_old_log_prob=${recompute}`,
+          `actor_rollout_ref.actor.ppo_mini_batch_size=${miniBatchPrompts}`,
           'trainer.total_epochs=2',
           'trainer.total_training_steps=2',
           'trainer.test_freq=-1',
@@ -162,19 +163,27 @@ describe('old log-probs from the rollout (actor.recompute_old_log_prob: false)',
       return { metrics, currentScorings };
     };
     const fromRollout = await run(false);
-    const recomputed = await run(true);
+    const onPolicy = await run(true);
+    const recomputed = await run(true, 2); // two mini-batches of 2 prompts × 4 samples: two optimiser steps a batch
     expect(fromRollout.currentScorings).toBe(0);
-    expect(recomputed.currentScorings).toBeGreaterThanOrEqual(2);
-    // One mini-batch per step: the update's first forward is the policy that sampled, so the ratio is 1 up to the
-    // engine's and the scoring graph's float32 rounding (at temperature 1.3, as the rollout sampled).
-    for (const { metrics } of [fromRollout, recomputed]) {
-      expect(metrics).toHaveLength(2);
-      for (const step of metrics) {
-        expect(Math.abs((step['actor/ratio_mean'] as number) - 1)).toBeLessThan(1e-4);
-        expect(Math.abs(step['actor/ppo_kl'] as number)).toBeLessThan(1e-5);
-      }
+    expect(onPolicy.currentScorings).toBe(0);
+    expect(recomputed.currentScorings).toBe(2); // one scoring pass per step
+    for (const { metrics } of [fromRollout, onPolicy, recomputed]) expect(metrics).toHaveLength(2);
+    for (const step of recomputed.metrics) expect(step['actor/optimizer_steps']).toBe(2);
+    // One mini-batch per step: the update's forward is the policy that sampled. From the rollout, the ratio is 1 up to
+    // the engine's and the training graph's float32 rounding (at temperature 1.3, as the rollout sampled); on-policy
+    // the old log-probs are the update's own, so it is exactly 1.
+    for (const step of fromRollout.metrics) {
+      expect(Math.abs((step['actor/ratio_mean'] as number) - 1)).toBeLessThan(1e-4);
+      expect(Math.abs(step['actor/ppo_kl'] as number)).toBeLessThan(1e-5);
     }
-  }, 60_000);
+    for (const step of onPolicy.metrics) {
+      expect(step['actor/optimizer_steps']).toBe(1);
+      expect(step['actor/ratio_mean']).toBe(1);
+      expect(step['actor/ppo_kl']).toBe(0);
+      expect(step['actor/pg_clipfrac']).toBe(0);
+    }
+  }, 90_000);
 
   it('is refused with top-p or top-k sampling, naming the keys', () => {
     expect(() => resolveConfig({ overrides: ['data.train_files=x', 'actor_rollout_ref.actor.recompute_old_log_prob=false', 'actor_rollout_ref.rollout.top_p=0.9'] })).toThrow(

@@ -176,6 +176,47 @@ describe('ORT policy backend (float64)', () => {
     backend.zeroGradients();
   });
 
+  it('on-policy policy loss: no old log-probs fed; ratio 1, loss −Σ w·A·n, and the gradient of cross-entropy weighted by w·A', async () => {
+    const rng = createRng(6);
+    const base = makeSequences(6, 5);
+    const current = await backend.logprobs({ sequences: base, temperature: 1 });
+    const sequences: TrainSequence[] = base.map((sequence, row) => ({ ...sequence, lossWeight: 0.2 + rng.next(), advantage: row % 2 === 0 ? 1.1 : -0.7 }));
+    const spec: PolicyLossSpec = { kind: 'policy', temperature: 1, clipRatioLow: 0.2, clipRatioHigh: 0.28, clipRatioC: 3, entropyCoeff: 0, kl: null, onPolicy: true };
+    backend.zeroGradients();
+    const result = await backend.forwardBackward({ sequences }, spec);
+    const tokens = sequences.reduce((sum, sequence) => sum + sequence.responseTokenIds.length, 0);
+    // Every ratio is exp(0) = 1, inside the clip range: the loss is −A per token.
+    const expectedLoss = -sequences.reduce((sum, sequence) => sum + sequence.lossWeight * (sequence.advantage as number) * sequence.responseTokenIds.length, 0);
+    expect(result.loss).toBeCloseTo(expectedLoss, 12);
+    expect(result.tokens).toBe(tokens);
+    expect(result.metrics['pg_clipfrac']).toBe(0);
+    expect(result.metrics['ppo_kl']).toBe(0);
+    const onPolicy = backend.gradients();
+    // d/dθ Σ w·(−A)·exp(logp − sg(logp)) = −Σ w·A·∇logp: cross-entropy's gradient (another graph, checked by finite
+    // differences above) with each sequence weighted by w·A.
+    backend.zeroGradients();
+    await backend.forwardBackward({ sequences: sequences.map((sequence) => ({ ...sequence, lossWeight: sequence.lossWeight * (sequence.advantage as number) })) }, { kind: 'cross-entropy' });
+    const crossEntropy = backend.gradients();
+    // And the policy graph with old log-probs fed as the current ones (ratio 1 up to the scoring graph's rounding).
+    backend.zeroGradients();
+    const { onPolicy: _, ...fedSpec } = spec;
+    await backend.forwardBackward({ sequences: sequences.map((sequence, row) => ({ ...sequence, oldLogprobs: current[row] as number[] })) }, fedSpec);
+    const fed = backend.gradients();
+    let largest = 0;
+    for (const name of backend.parameterNames) {
+      const got = onPolicy.get(name) as Float64Array;
+      const references = [crossEntropy.get(name) as Float64Array, fed.get(name) as Float64Array];
+      got.forEach((value, i) => {
+        for (const reference of references) expect(Math.abs(value - (reference[i] as number))).toBeLessThan(1e-10 * Math.max(1, Math.abs(reference[i] as number)));
+        largest = Math.max(largest, Math.abs(value));
+      });
+    }
+    expect(largest).toBeGreaterThan(1e-3); // not a vacuous comparison of zeros
+    // A spec that is not on-policy still needs old log-probs.
+    await expect(backend.forwardBackward({ sequences }, fedSpec)).rejects.toThrow(/oldLogprobs/);
+    backend.zeroGradients();
+  });
+
   it('accumulates: two micro-batches add up to the gradient and loss of the whole batch', async () => {
     const sequences: TrainSequence[] = makeSequences(5, 6).map((sequence, i) => ({ ...sequence, lossWeight: 1 / (i + 2) }));
     backend.zeroGradients();

@@ -265,6 +265,7 @@ export async function createOrtPolicyBackend(options: CreateOrtPolicyBackendOpti
     clipRatioC: loss.clipRatioC,
     entropyCoeff: loss.entropyCoeff,
     kl: loss.kl === null ? null : { coef: loss.kl.coef, type: loss.kl.type },
+    onPolicy: loss.onPolicy === true,
   });
 
   const lossFeeds = (packed: PackedBatch, sequences: readonly TrainSequence[], loss: LossSpec, where: string): Record<string, TensorValue> => {
@@ -307,7 +308,7 @@ export async function createOrtPolicyBackend(options: CreateOrtPolicyBackendOpti
     spreadResponseValues(packed, advantages, (row) => (sequences[row] as TrainSequence).advantage as number);
     const names = GRPO_LOSS_INPUT_NAMES;
     return {
-      [names.oldLogp]: createTensorValue(dtype, dims, perToken('oldLogprobs') as never),
+      ...(loss.onPolicy === true ? {} : { [names.oldLogp]: createTensorValue(dtype, dims, perToken('oldLogprobs') as never) }),
       [names.advantages]: createTensorValue(dtype, dims, advantages as never),
       [names.tokenWeights]: createTensorValue(dtype, dims, tokenWeights as never),
       [names.responseMask]: responseMask,

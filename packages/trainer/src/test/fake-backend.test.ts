@@ -49,6 +49,20 @@ describe('createFakeBackend', () => {
     }
   });
 
+  it('on-policy: the loss takes its own log-probs as the old ones (ratio 1), so its gradient is that of the fed current log-probs', async () => {
+    const onPolicy: LossSpec = { ...(policy as Extract<LossSpec, { kind: 'policy' }>), onPolicy: true };
+    const a = createFakeBackend({ parameters: 5, seed: 3 });
+    const sequences = batch(0).map(({ oldLogprobs: _, ...sequence }) => sequence);
+    const own = await a.forwardBackward({ sequences }, onPolicy);
+    const b = createFakeBackend({ parameters: 5, seed: 3 });
+    const current = await b.logprobs({ sequences, temperature: 0.7 });
+    const fed = await b.forwardBackward({ sequences: sequences.map((sequence, row) => ({ ...sequence, oldLogprobs: current[row] as number[] })) }, policy);
+    expect(own.loss).toBeCloseTo(fed.loss, 12);
+    expect(await a.gradNorm()).toBeCloseTo(await b.gradNorm(), 12);
+    expect(await a.gradNorm()).toBeGreaterThan(0);
+    await expect(createFakeBackend({ parameters: 5 }).forwardBackward({ sequences }, policy)).rejects.toThrow(/oldLogprobs/);
+  });
+
   it('applies torch-style AdamW with global-norm clipping, then clears the gradient', async () => {
     const backend = createFakeBackend({ parameters: 3, seed: 1 });
     const before = backend.weights();

@@ -123,9 +123,10 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
             value = -logp;
             dValueDLogp = -1;
           } else {
-            const old = sequence.oldLogprobs?.[position];
+            // On-policy: π_old is the current policy (its log-prob, a constant of the loss).
+            const old = loss.onPolicy === true ? logp : sequence.oldLogprobs?.[position];
             if (old === undefined || sequence.advantage === undefined) {
-              throw new MasaError('ARGUMENT_INVALID', 'fake backend: a policy loss needs advantage and oldLogprobs for every response token');
+              throw new MasaError('ARGUMENT_INVALID', 'fake backend: a policy loss needs advantage and oldLogprobs for every response token (or onPolicy)');
             }
             policyLossToken(logp, old, sequence.advantage, loss, token);
             value = token.loss;
