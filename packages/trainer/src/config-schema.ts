@@ -87,10 +87,11 @@ const actorSchema = z.strictObject({
   ppo_max_token_len_per_gpu: positiveInt().default(36_000),
   ppo_epochs: positiveInt().default(1),
   /**
-   * Score the rollouts again with the policy for PPO's old log-probs (verl's way). `false` takes the rollout
-   * engine's own log-probs of the sampled tokens instead — the same policy and temperature, so the same numbers up
-   * to float rounding (~1e-6) — and skips that pass (a quarter of a step on the embedded default). Needs sampling
-   * without top-p or top-k, whose log-probs are those of a truncated distribution.
+   * PPO's old log-probs from the policy (verl's way): the update's first mini-batch takes its own, gradient stopped
+   * (nothing has moved before its optimiser step), and the later mini-batches' are scored before that step. `false`
+   * takes the rollout engine's own log-probs of the sampled tokens instead — the same policy and temperature, so the
+   * same numbers up to float rounding (~1e-6) — and skips that scoring (a tenth of a step on the embedded default).
+   * Needs sampling without top-p or top-k, whose log-probs are those of a truncated distribution.
    */
   recompute_old_log_prob: z.boolean().default(true),
   /** Shuffle sequences inside the update (verl `actor.shuffle`). */
