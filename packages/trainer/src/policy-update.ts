@@ -119,7 +119,7 @@ export function policyLossSpec(config: TrainerConfig): PolicyLossSpec {
 export interface PolicyUpdateOptions {
   backend: PolicyBackend;
   config: TrainerConfig;
-  /** Sequences in batch order, each with advantage and old log-probs. */
+  /** Sequences in batch order, each with an advantage and, for a policy loss, old log-probs (or see `scoreOldLogprobs`). */
   sequences: readonly Omit<TrainSequence, 'lossWeight'>[];
   loss: LossSpec;
   /** Sequences per mini-batch (one optimiser step each). */
