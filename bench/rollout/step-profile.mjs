@@ -2,12 +2,12 @@
 // Where one decode step of masa-rl's rollout engine spends its time, and the bound that sets on decode speed.
 //
 //   pnpm --filter @masa-rl/rollout build && node bench/rollout/step-profile.mjs [--model tiny|small|0.6b|all]
-//        [--batch 32] [--length N] [--weights initializers|inputs] [--steps 60] [--json]
+//        [--batch 32] [--length N] [--weights initializers|inputs] [--threads 1] [--steps 60] [--json]
 //
 // It builds the engine's decode graph (experimental_buildDecodeGraph: the graph createOrtEngine runs every step) for
 // one of bench/rollout's models, feeds a cache of N used slots in the engine's capacity (N × 1.25, in steps of 16;
 // default: the average length of run.mjs's batch-32 runs — 48 for tiny/small, 24 for the 0.6B shape), and
-//   1. times the step (median of --steps runs, one ORT thread, no profiling),
+//   1. times the step (median of --steps runs, --threads ORT threads (default one), no profiling),
 //   2. runs it again under ONNX Runtime's profiler and sums the kernels' own times into
 //      - linear layers: the projections, the MLP and the LM head (MatMul nodes whose left operand has rank ≤ 3),
 //      - attention products: the two products over the cache (rank-5 operands),
@@ -164,6 +164,7 @@ async function profileModel(name) {
     parameters,
     linearParameters,
     weightMode: values.weights,
+    threads,
     batch,
     cacheLength: length,
     cacheCapacity: capacity,
@@ -191,8 +192,8 @@ for (const name of names) {
   const total = p.linear + p.attention + p.other;
   const share = (part) => `${((part / total) * 100).toFixed(0)}%`;
   process.stdout.write(
-    `${name} (${(row.parameters / 1e6).toFixed(1)}M, ${row.weightMode}) batch ${row.batch}, cache ${row.cacheLength} of ${row.cacheCapacity} slots:\n` +
-      `  step ${row.stepMs} ms = ${row.tokS} tok/s = ${row.stepOfCeiling} of the compute ceiling (${row.ceilingTokS} tok/s at ${row.gemmPeakGflops} GFLOP/s)\n` +
+    `${name} (${(row.parameters / 1e6).toFixed(1)}M, ${row.weightMode}, ${row.threads} thread${row.threads > 1 ? 's' : ''}) batch ${row.batch}, cache ${row.cacheLength} of ${row.cacheCapacity} slots:\n` +
+      `  step ${row.stepMs} ms = ${row.tokS} tok/s = ${row.stepOfCeiling} of the ${row.threads > 1 ? 'one-thread ' : ''}compute ceiling (${row.ceilingTokS} tok/s at ${row.gemmPeakGflops} GFLOP/s)\n` +
       `  profiled kernels: linear layers ${p.linear} ms (${share(p.linear)}), attention products ${p.attention} ms (${share(p.attention)}), the rest ${p.other} ms (${share(p.other)}: ` +
       `${Object.entries(row.otherLargestMs).map(([op, value]) => `${op} ${value}`).join(', ')})\n` +
       `  linear layers at ${row.linearGflops} GFLOP/s = ${row.linearOfPeak} of the 2048³ peak; with everything else free: ${row.linearOnlyBoundTokS} tok/s = ${row.linearOnlyBoundOfCeiling} of the ceiling\n`,
