@@ -25,6 +25,8 @@ export interface LogprobPassOptions {
   maxTokens: number;
   policy: 'current' | 'reference';
   step: number;
+  /** Each sequence's position in the step's batch, for error messages. @default its index in `sequences` */
+  positions?: readonly number[];
 }
 
 /**
@@ -54,6 +56,7 @@ export function rolloutLogprobs(record: { responseTokenIds: readonly number[]; s
 
 export async function computeLogprobs(options: LogprobPassOptions): Promise<number[][]> {
   const { backend, sequences, temperature, maxTokens, policy, step } = options;
+  const position = (index: number): number => options.positions?.[index] ?? index;
   const chunks = splitMicroBatches({
     sequenceTokens: sequences.map((sequence) => sequence.promptTokenIds.length + sequence.responseTokenIds.length),
     maxTokens,
@@ -72,16 +75,16 @@ export async function computeLogprobs(options: LogprobPassOptions): Promise<numb
       const values = result[row] as number[];
       const expected = (sequences[index] as PolicySequence).responseTokenIds.length;
       if (values.length !== expected) {
-        throw new MasaError('ENGINE_FAILED', `step ${step}: backend ${backend.name} returned ${values.length} log-probs for a response of ${expected} tokens (sequence ${index})`, {
-          details: { step, sequence: index },
+        throw new MasaError('ENGINE_FAILED', `step ${step}: backend ${backend.name} returned ${values.length} log-probs for a response of ${expected} tokens (sequence ${position(index)})`, {
+          details: { step, sequence: position(index) },
         });
       }
       const bad = values.findIndex((value) => !Number.isFinite(value));
       if (bad >= 0) {
         throw new MasaError(
           'NUMERIC_INSTABILITY',
-          `step ${step}: the ${policy} policy gives log-prob ${values[bad]} to token ${bad} of sequence ${index}; no weights were updated. Resume from the last checkpoint, lower actor_rollout_ref.actor.optim.lr, or check the model`,
-          { details: { step, sequence: index, token: bad, policy } },
+          `step ${step}: the ${policy} policy gives log-prob ${values[bad]} to token ${bad} of sequence ${position(index)}; no weights were updated. Resume from the last checkpoint, lower actor_rollout_ref.actor.optim.lr, or check the model`,
+          { details: { step, sequence: position(index), token: bad, policy } },
         );
       }
       out[index] = values;

@@ -285,13 +285,15 @@ describe('numeric failures', () => {
     });
   }
 
-  it('rejects non-finite old log-probs with the step and sequence', async () => {
+  it('rejects non-finite old log-probs with the step and the sequence\'s place in the batch', async () => {
     const harness = setup({ config: makeConfig(['trainer.total_training_steps=1']), runDir: runDir(), train: learnable });
     const backend: PolicyBackend = {
       ...harness.backend,
       logprobs: async (batch) => batch.sequences.map((sequence, i) => sequence.responseTokenIds.map((_, t) => (i === 1 && t === 2 ? Number.NEGATIVE_INFINITY : -1))),
     };
-    await expect(train({ ...harness.options, backend })).rejects.toThrow(/step 1: the current policy gives log-prob -Infinity to token 2 of sequence 1/);
+    // 16 sequences in mini-batches of 8: the update scores sequences 8–15 (the first mini-batch's are its own), so the
+    // second one scored is sequence 9 of the batch.
+    await expect(train({ ...harness.options, backend })).rejects.toThrow(/step 1: the current policy gives log-prob -Infinity to token 2 of sequence 9;/);
     expect(harness.backend.counters.optimStep).toBe(0);
   });
 });

@@ -435,7 +435,7 @@ export async function* trainIter(options: TrainOptions): AsyncGenerator<TrainEve
       let oldScoringMs = 0;
       const scoreOldLogprobs = async (indices: readonly number[]): Promise<number[][]> => {
         const started = now();
-        const scored = await computeLogprobs({ ...logprobOptions, sequences: indices.map((index) => policySequences[index] as PolicySequence), policy: 'current' });
+        const scored = await computeLogprobs({ ...logprobOptions, sequences: indices.map((index) => policySequences[index] as PolicySequence), positions: indices, policy: 'current' });
         oldScoringMs += now() - started;
         return scored;
       };
