@@ -28,6 +28,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from '../lib/stats.mjs';
 import { MODELS, QWEN3_0_6B, createBenchModel } from './models.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -94,12 +95,6 @@ async function transformersGenerate(transformers, model, prompt, batch, newToken
   const output = await model.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: true, top_k: 50, temperature: 1 });
   return { ms: performance.now() - started, generated: output.dims[0] * (output.dims[1] - prompt.length) };
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 async function prepare(name, shape, exportFolder = true) {
   const { exportModel } = await importPackage('model');

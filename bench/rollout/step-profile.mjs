@@ -26,6 +26,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gemmSamples } from '../lib/gemm-probe.mjs';
+import { median } from '../lib/stats.mjs';
 import { MODELS, QWEN3_0_6B, createBenchModel } from './models.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -62,8 +63,6 @@ if (!Number.isInteger(threads) || threads < 1) usage(`--threads takes a whole nu
 if (!Number.isInteger(steps) || steps < 5) usage(`--steps takes a whole number ≥ 5, got ${values.steps}`);
 if (values.weights !== 'initializers' && values.weights !== 'inputs') usage(`--weights takes initializers or inputs, got ${values.weights}`);
 if (values.length !== undefined && !(Number.isInteger(Number(values.length)) && Number(values.length) >= 1)) usage(`--length takes a whole number ≥ 1, got ${values.length}`);
-
-const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 
 /** The 2048³ fp32 GEMM probe of bench/lib/roofline.mjs, in this process: GFLOP/s, best of 5. */
 const gemmPeak = async () => Math.max(...(await gemmSamples(root, 2048, 5)));
