@@ -6,7 +6,7 @@
 # the provider and the trade-off between them.
 #
 #   bash bench/gpu/run.sh [--route auto|present|nuget|npm-1.29] [--provider-dir DIR]
-#                         [--quick] [--repeat N] [--out FILE]
+#                         [--quick] [--repeat N] [--out FILE] [--only LIST] [--no-build]
 #   bash bench/gpu/run.sh --prepare-offline     # on a machine that reaches the npm registry
 #
 # Routes to the provider (auto tries them in this order):
@@ -18,6 +18,9 @@
 #             com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9, swapped in for this run
 #             only (restored on exit): needs the npm registry, or bench/.out/gpu/ filled
 #             beforehand by --prepare-offline; CUDA 13 + cuDNN 9
+#
+# --only picks benchmarks (default train-step,rollout); --no-build uses the packages'
+# dist/ as they are (a checkout carried to a machine without pnpm or network).
 #
 # Exit status: 0 results written; 2 usage; 3 no NVIDIA GPU; 4 no CUDA provider;
 # 5 the provider is present but masa doctor says CUDA does not work; 6 setup failed;
@@ -37,6 +40,8 @@ provider_dir=${MASA_ORT_CUDA_DIR:-}
 out=bench/gpu/RESULTS.md
 bench_flags=()
 prepare_only=0
+only=train-step,rollout
+build=1
 
 say() { printf 'bench/gpu: %s\n' "$*" >&2; }
 fail() {
@@ -45,7 +50,7 @@ fail() {
   printf 'bench/gpu: %s\n' "$*" >&2
   exit "$status"
 }
-usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; }
+usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -54,6 +59,8 @@ while [ $# -gt 0 ]; do
     --quick) bench_flags+=(--quick); shift ;;
     --repeat) bench_flags+=(--repeat "${2:?--repeat needs a number}"); shift 2 ;;
     --out) out=${2:?--out needs a file}; shift 2 ;;
+    --only) only=${2:?--only needs a comma-separated list of benchmarks}; shift 2 ;;
+    --no-build) build=0; shift ;;
     --prepare-offline) prepare_only=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage; fail 2 "unknown argument '$1'" ;;
@@ -187,7 +194,7 @@ fi
 cuda_major=12
 [ "${ort_version#1.29.}" != "$ort_version" ] && cuda_major=13
 if ! ldconfig -p 2>/dev/null | grep -q "libcudart.so.$cuda_major "; then
-  for dir in /usr/local/cuda/lib64 /usr/local/cuda-"$cuda_major"*/lib64 /usr/lib/x86_64-linux-gnu /opt/nvidia/*/lib; do
+  for dir in /usr/local/cuda/lib64 /usr/local/cuda-"$cuda_major"*/lib64 /usr/local/cuda-"$cuda_major"*/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu /opt/nvidia/*/lib; do
     if [ -e "$dir/libcudart.so.$cuda_major" ]; then
       export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
       say "added $dir to LD_LIBRARY_PATH (libcudart.so.$cuda_major)"
@@ -197,9 +204,15 @@ if ! ldconfig -p 2>/dev/null | grep -q "libcudart.so.$cuda_major "; then
 fi
 
 # ---- 4. masa doctor must say CUDA works before any figure is trusted.
-say "building the CLI and the benchmarked packages …"
-TURBO_TELEMETRY_DISABLED=1 pnpm exec turbo run build --filter=@masa-rl/cli... --filter=@masa-rl/rollout... --output-logs=errors-only >&2 ||
-  fail 6 "the build failed (output above)"
+if [ "$build" = 1 ]; then
+  say "building the CLI and the benchmarked packages …"
+  TURBO_TELEMETRY_DISABLED=1 pnpm exec turbo run build --filter=@masa-rl/cli... --filter=@masa-rl/rollout... --output-logs=errors-only >&2 ||
+    fail 6 "the build failed (output above)"
+else
+  for built in apps/cli/dist/bin.js packages/rollout/dist/index.js packages/onnx/dist/index.js; do
+    [ -f "$built" ] || fail 6 "--no-build, but $built is missing: build first (pnpm build) or drop --no-build"
+  done
+fi
 doctor_json="$work/doctor.json"
 mkdir -p "$work"
 node apps/cli/dist/bin.js doctor >&2 || true
@@ -211,4 +224,4 @@ fi
 
 # ---- 5. The benchmarks on the GPU.
 say "running the training-step and rollout benchmarks on the CUDA execution provider (route '$chosen') …"
-node bench/run.mjs --device cuda --only train-step,rollout --no-setup --no-build --out "$out" "${bench_flags[@]}"
+node bench/run.mjs --device cuda --only "$only" --no-setup --no-build --out "$out" "${bench_flags[@]}"
