@@ -8,8 +8,10 @@
 //   pnpm --filter @masa-rl/rollout build && node bench/rollout/decode-graph.mjs [--batch 32] [cache lengths…, default 128 512 1024]
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeStepFeeds } from './decode-feeds.mjs';
 
-const packages = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const packages = join(root, 'packages');
 const { createRng } = await import(join(packages, 'core', 'dist', 'index.js'));
 const { createSession, createTensorValue, createGraph, shape, slice, withShape, squeeze } = await import(join(packages, 'onnx', 'dist', 'index.js'));
 const model = await import(join(packages, 'model', 'dist', 'index.js'));
@@ -64,32 +66,25 @@ const splitSession = await createSession({ model: buildDecodeGraph(config, 'inpu
 const splitOutputs = splitSession.outputNames.filter((name) => name === 'logits' || name.startsWith('new.'));
 const lengths = argv.length > 0 ? argv.map(Number) : [128, 512, 1024];
 for (const length of lengths) {
-  const capacity = Math.ceil((length * 1.25) / 16) * 16; // at most what the engine keeps: a quarter over the length, in steps of 16 slots
-  const common = {
-    ...weightFeeds,
-    [INPUT_IDS]: createTensorValue('int64', [BATCH, 1], new BigInt64Array(BATCH).fill(5n)),
-    [POSITION_IDS]: createTensorValue('int64', [BATCH, 1], new BigInt64Array(BATCH).fill(BigInt(length))),
-  };
-  for (let layer = 0; layer < config.numLayers; layer++) {
-    for (const kind of ['key', 'value']) {
-      const buffer = Float32Array.from({ length: BATCH * KV_HEADS * capacity * HEAD_DIM }, () => 0.1 * rng.normal());
-      common[pastName(layer, kind)] = createTensorValue('float32', [BATCH, KV_HEADS, capacity, HEAD_DIM], buffer);
-    }
-  }
+  // The engine's feeds (its capacity for this length: a quarter over the length, in steps of 16 slots); the concat
+  // step reads the same buffers, ids and positions.
+  const { feeds: splitFeeds, capacity } = await decodeStepFeeds({
+    root,
+    config,
+    batch: BATCH,
+    length,
+    tensor: (dtype, dims, data) => createTensorValue(dtype, dims, data),
+    cacheValue: () => 0.1 * rng.normal(),
+    topK: 1, // the engine's ranked outputs are not compared here
+  });
+  Object.assign(splitFeeds, weightFeeds);
   const concatFeeds = {
-    ...common,
+    ...weightFeeds,
+    [INPUT_IDS]: splitFeeds[INPUT_IDS],
+    [POSITION_IDS]: splitFeeds[POSITION_IDS],
+    ...Object.fromEntries(Array.from({ length: config.numLayers }, (_, layer) => ['key', 'value'].map((kind) => [pastName(layer, kind), splitFeeds[pastName(layer, kind)]])).flat()),
     [ATTENTION_MASK]: createTensorValue('int64', [BATCH, length + 1], new BigInt64Array(BATCH * (length + 1)).fill(1n)),
     cache_length: createTensorValue('int64', [length], new BigInt64Array(length)),
-  };
-  const splitFeeds = {
-    ...common,
-    cache_start: createTensorValue('int64', [BATCH], new BigInt64Array(BATCH)),
-    cache_length: createTensorValue('int64', [1], BigInt64Array.of(BigInt(length))),
-    top_k: createTensorValue('int64', [1], BigInt64Array.of(1n)),
-    // No rows drawn in the graph (the engine's sampling outputs are not timed here).
-    draw_rows: createTensorValue('int64', [0], new BigInt64Array(0)),
-    draw_uniform: createTensorValue('float64', [0], new Float64Array(0)),
-    draw_inverse_temperature: createTensorValue('float64', [0], new Float64Array(0)),
   };
   const a = (await concatSession.run(concatFeeds)).logits.data;
   const b = (await splitSession.run(splitFeeds, { outputs: splitOutputs })).logits.data;

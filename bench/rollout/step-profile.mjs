@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gemmSamples } from '../lib/gemm-probe.mjs';
 import { median } from '../lib/stats.mjs';
+import { decodeStepFeeds } from './decode-feeds.mjs';
 import { MODELS, QWEN3_0_6B, createBenchModel } from './models.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -68,8 +69,8 @@ if (values.length !== undefined && !(Number.isInteger(Number(values.length)) && 
 const gemmPeak = async () => Math.max(...(await gemmSamples(root, 2048, 5)));
 
 async function profileModel(name) {
-  const { experimental_buildDecodeGraph: buildDecodeGraph, CACHE_START, CACHE_LENGTH } = await importPackage('rollout');
-  const { INPUT_IDS, POSITION_IDS, pastName, listParameters } = await importPackage('model');
+  const { experimental_buildDecodeGraph: buildDecodeGraph } = await importPackage('rollout');
+  const { listParameters } = await importPackage('model');
   const { MAX_INLINE_MODEL_BYTES, createExternalDataFile, saveModel, serializeGraph } = await importPackage('onnx');
   const { config, weights, parameters, linearParameters } = await createBenchModel(root, name === '0.6b' ? 'qwen3-0.6b' : name, SHAPES[name]);
   const frozen = values.weights === 'initializers';
@@ -85,26 +86,7 @@ async function profileModel(name) {
   } else model = serializeGraph(graph);
 
   const length = values.length === undefined ? DEFAULT_LENGTH[name] : Number(values.length);
-  const capacity = Math.ceil((length * 1.25) / 16) * 16; // the engine's capacity rule (ort-engine.ts, ensureCapacity)
-  const int64 = (shape, list) => new ort.Tensor('int64', BigInt64Array.from(list, BigInt), shape);
-  const feeds = {
-    [INPUT_IDS]: int64([batch, 1], Array.from({ length: batch }, (_, row) => (row * 31 + 7) % config.vocabSize)),
-    [POSITION_IDS]: int64([batch, 1], new Array(batch).fill(length)),
-    [CACHE_START]: int64([batch], new Array(batch).fill(0)),
-    [CACHE_LENGTH]: int64([1], [length]),
-    top_k: int64([1], [50]),
-    draw_rows: int64([0], []),
-    draw_uniform: new ort.Tensor('float64', new Float64Array(0), [0]),
-    draw_inverse_temperature: new ort.Tensor('float64', new Float64Array(0), [0]),
-  };
-  const cacheShape = [batch, config.numKvHeads, capacity, config.headDim];
-  for (let layer = 0; layer < config.numLayers; layer++) {
-    for (const kind of ['key', 'value']) {
-      const data = new Float32Array(cacheShape.reduce((a, b) => a * b, 1));
-      for (let i = 0; i < data.length; i++) data[i] = 0.05 * Math.sin(i * 0.37 + layer);
-      feeds[pastName(layer, kind)] = new ort.Tensor('float32', data, cacheShape);
-    }
-  }
+  const { feeds, capacity } = await decodeStepFeeds({ root, config, batch, length, tensor: (dtype, dims, data) => new ort.Tensor(dtype, data, dims) });
   if (!frozen) for (const spec of listParameters(config)) feeds[spec.name] = new ort.Tensor('float32', weights.get(spec.name), spec.shape);
 
   const options = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };

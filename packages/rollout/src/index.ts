@@ -18,6 +18,10 @@ export type { LoadOrtEngineOptions, OrtChildEngineOptions } from './load-ort-eng
 export {
   CACHE_LENGTH,
   CACHE_START,
+  DRAW_INVERSE_TEMPERATURE,
+  DRAW_ROWS,
+  DRAW_UNIFORM,
+  TOP_K,
   buildDecodeGraph as experimental_buildDecodeGraph,
   buildPrefillGraph as experimental_buildPrefillGraph,
   newCacheName,
