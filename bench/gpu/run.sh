@@ -223,5 +223,5 @@ if [ "$cuda_status" != ok ]; then
 fi
 
 # ---- 5. The benchmarks on the GPU.
-say "running the training-step and rollout benchmarks on the CUDA execution provider (route '$chosen') …"
+say "running the benchmarks ($only) on the CUDA execution provider (route '$chosen') …"
 node bench/run.mjs --device cuda --only "$only" --no-setup --no-build --out "$out" "${bench_flags[@]}"
