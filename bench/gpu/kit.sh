@@ -30,14 +30,10 @@ kit="bench/.out/gpu/kit"
 ORT=1.29.0
 GPU_PACKAGE=com.github.asus4.onnxruntime.linux-x64-gpu-0.4.9
 
-say() { printf 'bench/gpu/kit: %s\n' "$*" >&2; }
-fail() {
-  local status=$1
-  shift
-  printf 'bench/gpu/kit: %s\n' "$*" >&2
-  exit "$status"
-}
-usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; }
+prefix=bench/gpu/kit
+usage_lines=2,23
+# shellcheck source=bench/gpu/common.sh
+source "$here/common.sh"
 
 xz_decompress() { # file → stdout, with xz or, where it is missing, Python's lzma
   if command -v xz >/dev/null 2>&1; then xz -dc "$1"

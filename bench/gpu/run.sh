@@ -43,14 +43,10 @@ prepare_only=0
 only=train-step,rollout
 build=1
 
-say() { printf 'bench/gpu: %s\n' "$*" >&2; }
-fail() {
-  local status=$1
-  shift
-  printf 'bench/gpu: %s\n' "$*" >&2
-  exit "$status"
-}
-usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; }
+prefix=bench/gpu
+usage_lines=2,27
+# shellcheck source=bench/gpu/common.sh
+source "$here/common.sh"
 
 while [ $# -gt 0 ]; do
   case "$1" in
