@@ -4,7 +4,7 @@
 # repository's tracked files, in two parts small enough to travel one at a time.
 #
 #   bash bench/gpu/kit.sh build [--arch 90]   # here, after pnpm install && pnpm build
-#   bash bench/gpu/kit.sh unpack              # there, in the checkout, once per part
+#   bash bench/gpu/kit.sh unpack [--force]    # there, in the checkout, once per part
 #
 # build writes bench/.out/gpu/kit/a/kit.tar.xz (≈ 55 MB: the runtime node_modules,
 # every package's dist/, this machine's node binary, onnxruntime-node 1.29.0 for
@@ -16,7 +16,9 @@
 #
 # unpack extracts whichever parts it finds in bench/.out/gpu/kit/ into the
 # checkout (node_modules/, dist/ folders: paths .gitignore keeps, so they stay
-# between runs on the same machine) and deletes each archive once unpacked. Then:
+# between runs on the same machine). It refuses a checkout that has its own
+# node_modules (it would replace them; --force overrides), and part b without
+# part a's onnxruntime-node 1.29.0. Then:
 #
 #   PATH="$PWD/node_modules/.gpu-node:$PATH" bash bench/gpu/run.sh --route present --no-build
 #
@@ -31,7 +33,7 @@ ORT=1.29.0
 GPU_PACKAGE=com.github.asus4.onnxruntime.linux-x64-gpu-0.4.9
 
 prefix=bench/gpu/kit
-usage_lines=2,23
+usage_lines=2,25
 # shellcheck source=bench/gpu/common.sh
 source "$here/common.sh"
 
@@ -104,23 +106,38 @@ build() {
   say "wrote $(du -sh "$kit/a" | cut -f1) in $kit/a and $(du -sh "$kit/b" | cut -f1) in $kit/b; tracked files: $(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -n1 | cut -f1) bytes"
 }
 
+slot_version() { # the version in the onnxruntime-node slot, or nothing when there is none
+  local link="packages/onnx/node_modules/onnxruntime-node/package.json"
+  [ -f "$link" ] && sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$link" | head -n1
+  return 0
+}
+
 unpack() {
-  local found=0
+  local force=0
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --force) force=1; shift ;;
+      *) usage; fail 2 "unknown argument '$1'" ;;
+    esac
+  done
+  local found=0 version
   if [ -f "$kit/a/kit.tar.xz" ]; then
+    version=$(slot_version)
+    if [ -n "$version" ] && [ "$version" != "$ORT" ] && [ "$force" = 0 ]; then
+      fail 6 "this checkout has its own node_modules (onnxruntime-node $version): part a would replace them with the kit's. Unpack on the GPU machine's bare checkout (or pass --force; pnpm install --force restores them)"
+    fi
     say "unpacking part a (node_modules, dist/, node) …"
     xz_decompress "$kit/a/kit.tar.xz" | tar -xf -
-    rm -f "$kit/a/kit.tar.xz"
     found=1
   fi
   if [ -f "$kit/b/libonnxruntime_providers_cuda.so.xz" ]; then
-    local slot bin
-    slot=$(ort_slot)
-    bin="$slot/bin/napi-v6/linux/x64"
-    [ -d "$bin" ] || fail 6 "$bin is missing: unpack part a first"
+    version=$(slot_version)
+    [ "$version" = "$ORT" ] || fail 6 "part b is onnxruntime $ORT's CUDA provider, but the onnxruntime-node here is ${version:-missing}: unpack part a first"
+    local bin
+    bin="$(ort_slot)/bin/napi-v6/linux/x64"
     say "unpacking part b (the CUDA provider) into $bin …"
     xz_decompress "$kit/b/libonnxruntime_providers_cuda.so.xz" >"$bin/libonnxruntime_providers_cuda.so"
     cp "$kit/b/libonnxruntime_providers_shared.so" "$bin/"
-    rm -f "$kit/b/libonnxruntime_providers_cuda.so.xz"
     found=1
   fi
   [ "$found" = 1 ] || fail 6 "no part of the kit in $kit (carry bench/.out/gpu/kit/a, then bench/.out/gpu/kit/b)"
@@ -130,7 +147,7 @@ unpack() {
 
 case "${1:-}" in
   build) shift; build "$@" ;;
-  unpack) shift; unpack ;;
+  unpack) shift; unpack "$@" ;;
   -h | --help) usage ;;
   *) usage; fail 2 "say build or unpack" ;;
 esac
