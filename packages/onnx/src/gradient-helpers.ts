@@ -7,7 +7,7 @@ import { MasaError } from '@masa-rl/core';
 import { addNode, constantValueOf, type Graph, type Tensor } from './graph.js';
 import { and, cast, equal, not } from './ops-elementwise.js';
 import { reduceSum } from './ops-reduce.js';
-import { concat, expand, reshape, scatterElements, scatterND, squeeze, zerosLike } from './ops-shape.js';
+import { concat, expand, reshape, scatterElements, squeeze, zerosLike } from './ops-shape.js';
 import { dimTensor, shapeOf } from './runtime-shape.js';
 import { broadcastReduction, dimsEqual, isAnonymousDim, shapeSize, type Dim } from './shape.js';
 import { createTensorValue } from './tensor-value.js';
@@ -114,9 +114,13 @@ export function sumAxes(tensor: Tensor, axes: readonly number[]): Tensor {
   return axes.length === 0 ? tensor : reduceSum(tensor, { axes, keepdims: true });
 }
 
-/** A gradient that is a scatter-add of `updates` into zeros, which autodiff may re-aim at another gradient. */
+/**
+ * A gradient that is a scatter-add of `updates` into zeros, which autodiff may re-aim at another gradient. Always a
+ * ScatterElements: ONNX Runtime's CPU ScatterND loses additions to repeated indices on more than one thread
+ * (gradient-rules-shape.ts).
+ */
 export interface ScatterGradient {
-  readonly opType: 'ScatterND' | 'ScatterElements';
+  readonly opType: 'ScatterElements';
   readonly indices: Tensor;
   readonly updates: Tensor;
   readonly axis: number;
@@ -131,10 +135,7 @@ const scatterGradients = new WeakMap<Graph, Map<number, ScatterGradient>>();
  */
 export function scatterAddIntoZeros(data: Tensor, scatter: ScatterGradient): Tensor {
   const zeros = zerosLike(data);
-  const result =
-    scatter.opType === 'ScatterND'
-      ? scatterND(zeros, scatter.indices, scatter.updates, { reduction: 'add' })
-      : scatterElements(zeros, scatter.indices, scatter.updates, { axis: scatter.axis, reduction: 'add' });
+  const result = scatterElements(zeros, scatter.indices, scatter.updates, { axis: scatter.axis, reduction: 'add' });
   let registry = scatterGradients.get(data.graph);
   if (registry === undefined) {
     registry = new Map();
@@ -151,7 +152,5 @@ export function scatterGradientOf(tensor: Tensor): ScatterGradient | undefined {
 
 /** Re-applies a scatter-add onto `base` (which has the target's shape). */
 export function scatterAddInto(base: Tensor, scatter: ScatterGradient): Tensor {
-  return scatter.opType === 'ScatterND'
-    ? scatterND(base, scatter.indices, scatter.updates, { reduction: 'add' })
-    : scatterElements(base, scatter.indices, scatter.updates, { axis: scatter.axis, reduction: 'add' });
+  return scatterElements(base, scatter.indices, scatter.updates, { axis: scatter.axis, reduction: 'add' });
 }

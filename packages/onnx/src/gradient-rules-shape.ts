@@ -2,14 +2,22 @@
  * Gradient rules for ops that move data: reshape, transpose, slice, pad,
  * concat, split, squeeze/unsqueeze, expand and the gathers (whose gradients
  * scatter with `reduction="add"`, so repeated indices accumulate).
+ *
+ * Gather's gradient is a ScatterElements, not the shorter ScatterND: ONNX
+ * Runtime's CPU ScatterND with `reduction="add"` runs its updates in parallel
+ * and loses some of those that hit the same row when `intraOpNumThreads` > 1
+ * (measured: 962 of 1,334 counted on 2 threads; onnxruntime#18048, #23396), so
+ * an embedding's gradient came out wrong and different on every run.
+ * ScatterElements adds in index order on any thread count, the same sums as
+ * single-threaded ScatterND bit for bit.
  */
 import { MasaError } from '@masa-rl/core';
 import type { GradientContext, GradientRule } from './gradient-rule.js';
 import { intAttribute, intsAttribute } from './gradient-rule.js';
 import { addNode, type Tensor } from './graph.js';
-import { constantInts, reshapeLike, scatterAddIntoZeros, sumToShape } from './gradient-helpers.js';
+import { constantInts, reshapeLike, scatterAddIntoZeros, sumToShape, type ScatterGradient } from './gradient-helpers.js';
 import { add, cast, less, max, min, sub, where } from './ops-elementwise.js';
-import { concat, pad, scatterND, slice, squeeze, transpose, unsqueeze, zerosLike } from './ops-shape.js';
+import { concat, expand, pad, reshape, scatterElements, shape, slice, squeeze, transpose, unsqueeze, zerosLike } from './ops-shape.js';
 import { dimTensor } from './runtime-shape.js';
 import { normalizeAxis, type Dim } from './shape.js';
 import { createTensorValue } from './tensor-value.js';
@@ -84,19 +92,33 @@ const sliceRule: GradientRule = (c) => {
   return [reshapeLike(padded, x), undefined, undefined, undefined, undefined];
 };
 
+/**
+ * Adds `updates` `[indices..., tail...]` into the rows `indices` of a `[rows, tail...]` target, as a ScatterElements
+ * along axis 0 over the flattened indices (`[n]`, broadcast to the updates' `[n, tail...]`).
+ */
+function rowScatter(target: Tensor, indices: Tensor, updates: Tensor): ScatterGradient {
+  const graph = target.graph;
+  const flatShape = concat([graph.constant([-1], { dtype: 'int64' }), shape(target, { start: 1 })], 0);
+  const flatUpdates = reshape(updates, flatShape); // [n, tail...]
+  const flatIndices = reshape(indices, [-1]); // [n]
+  const tailAxes = Array.from({ length: target.rank - 1 }, (_, i) => i + 1);
+  const rowIndices = expand(unsqueeze(flatIndices, tailAxes), shape(flatUpdates)); // [n, tail...]: each row's index
+  return { opType: 'ScatterElements', indices: rowIndices, updates: flatUpdates, axis: 0 };
+}
+
 const gatherRule: GradientRule = (c) => {
   const data = c.inputs[0] as Tensor;
   const indicesRaw = c.inputs[1] as Tensor;
   const gy = gradientOf(c);
   const axis = normalizeAxis('Gather', intAttribute(c.node, 'axis', 0), data.rank);
-  // Negative indices count from the end: make them non-negative for ScatterND.
+  // Negative indices count from the end: make them non-negative for the scatter.
   const indices64 = cast(indicesRaw, 'int64');
   const size = squeeze(axisSize(data, axis), [0]);
   const indices = where(less(indices64, 0), add(indices64, size), indices64);
   const r = indicesRaw.rank;
   if (axis === 0) {
     // gy: [indices..., data[1:]...]
-    return [scatterAddIntoZeros(data, { opType: 'ScatterND', indices: unsqueeze(indices, [-1]), updates: gy, axis: 0 }), undefined];
+    return [scatterAddIntoZeros(data, rowScatter(data, indices, gy)), undefined];
   }
   // Move the gathered axis to the front, scatter, move it back.
   const dataPerm = [axis, ...Array.from({ length: data.rank }, (_, i) => i).filter((i) => i !== axis)];
@@ -107,7 +129,8 @@ const gatherRule: GradientRule = (c) => {
     ...Array.from({ length: axis }, (_, i) => i),
     ...Array.from({ length: gy.rank - axis - r }, (_, i) => axis + r + i),
   ];
-  const scattered = scatterND(zerosLike(dataT), unsqueeze(indices, [-1]), transpose(gy, gyPerm), { reduction: 'add' });
+  const rows = rowScatter(dataT, indices, transpose(gy, gyPerm));
+  const scattered = scatterElements(zerosLike(dataT), rows.indices, rows.updates, { axis: 0, reduction: 'add' });
   const inverse = new Array<number>(dataPerm.length);
   dataPerm.forEach((from, to) => {
     inverse[from] = to;

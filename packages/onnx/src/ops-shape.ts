@@ -439,7 +439,14 @@ export interface ScatterOptions {
   reduction?: ScatterReduction;
 }
 
-/** Writes `updates` into a copy of `data` at the index tuples in `indices` (`[..., k]`). */
+/**
+ * Writes `updates` into a copy of `data` at the index tuples in `indices` (`[..., k]`).
+ *
+ * With a `reduction` and repeated indices, prefer {@link scatterElements}: ONNX Runtime's CPU kernel applies the
+ * updates on several threads at once when the session has `intraOpNumThreads` > 1 and loses some of those that hit
+ * the same place (measured with onnxruntime-node 1.30; onnxruntime#18048). Gather's gradient rule uses
+ * ScatterElements for that reason.
+ */
 export function scatterND(data: Tensor, indices: Tensor, updates: Tensor, options: ScatterOptions = {}): Tensor {
   const { graph, dtype } = resolveOperands('ScatterND', [data, updates]);
   requireDType('ScatterND', indices, ['int64'], 'indices');
