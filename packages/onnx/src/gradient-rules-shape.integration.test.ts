@@ -128,6 +128,15 @@ describe('data-movement gradient rules vs finite differences (float64)', () => {
     expect(report.maxRelativeError).toBeLessThan(TOL64);
   });
 
+  it('Gather from a vector (rank-1 data: no row tail) with repeated indices', async () => {
+    const report = await checkGradients({
+      inputs: { v: f64([5]), ids: int64Tensor([2, 3], [4, 0, 4, 2, 4, -5]) },
+      wrt: ['v'],
+      build: ({ v, ids }) => gather(v!, ids!),
+    });
+    expect(report.maxRelativeError).toBeLessThan(TOL64);
+  });
+
   it('Gather on a middle axis with 2-D repeated indices, and int32 indices', async () => {
     const report = await checkGradients({
       inputs: { x: f64([2, 4, 3]), ids: int64Tensor([2, 2], [3, 3, 0, 2]) },
