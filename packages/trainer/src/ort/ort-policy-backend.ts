@@ -91,8 +91,9 @@ export interface CreateOrtPolicyBackendOptions {
   /** @default 'cpu' */
   device?: Device;
   /**
-   * ORT threads inside one operator. One gives the same numbers on every machine; another count changes float
-   * rounding (gradients and log-probs agree to ~1e-6, not bit for bit). Pays off on idle cores only (README, "Threads").
+   * ORT threads inside one operator. One gives the same numbers on every machine; another count may change float
+   * rounding (at the embedded model's shape two threads give the same gradients and log-probs bit for bit; the test
+   * asks for float32 rounding). Every count reproduces itself. Pays off on idle cores only (README, "Threads").
    * @default 1
    */
   intraOpNumThreads?: number;
