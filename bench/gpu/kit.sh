@@ -124,7 +124,7 @@ unpack() {
   if [ -f "$kit/a/kit.tar.xz" ]; then
     version=$(slot_version)
     if [ -n "$version" ] && [ "$version" != "$ORT" ] && [ "$force" = 0 ]; then
-      fail 6 "this checkout has its own node_modules (onnxruntime-node $version): part a would replace them with the kit's. Unpack on the GPU machine's bare checkout (or pass --force; pnpm install --force restores them)"
+      fail 6 "this checkout has its own node_modules (onnxruntime-node $version): part a would replace them with the kit's. Unpack on the GPU machine's bare checkout (or pass --force; rm -rf node_modules && pnpm install && pnpm build restores them)"
     fi
     say "unpacking part a (node_modules, dist/, node) …"
     xz_decompress "$kit/a/kit.tar.xz" | tar -xf -
