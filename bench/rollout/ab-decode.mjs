@@ -14,18 +14,16 @@
 // function; a graph change that rounds differently shows there). Snapshots live in packages/rollout/.ab/<name>/
 // (ignored by git), where the build's own imports resolve.
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median, quantileSorted } from '../lib/stats.mjs';
-import { decodeStepFeeds } from './decode-feeds.mjs';
-import { MODELS, QWEN3_0_6B, createBenchModel } from './models.mjs';
+import { decodeStepFeeds, engineSessionOptions, loadOrt } from './decode-feeds.mjs';
+import { MODEL_FLAGS, createBenchModelFor } from './models.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = join(root, 'packages', 'rollout', 'dist');
 const snapshots = join(root, 'packages', 'rollout', '.ab');
-const SHAPES = { ...MODELS, '0.6b': QWEN3_0_6B };
 
 const usage = (message) => {
   process.stderr.write(`bench/rollout/ab-decode: ${message}\nusage: node bench/rollout/ab-decode.mjs --save NAME | --against NAME [--model tiny] [--threads 1] [--weights initializers] [--batch 32] [--length 48] [--rounds 30] [--block 20] [--json]\n`);
@@ -70,20 +68,18 @@ const int = (flag, low) => {
   return number;
 };
 const [threads, batch, length, rounds, block] = [int('threads', 1), int('batch', 1), int('length', 1), int('rounds', 4), int('block', 1)];
-if (!(values.model in SHAPES)) usage(`--model takes tiny, small or 0.6b, got ${values.model}`);
+if (!(values.model in MODEL_FLAGS)) usage(`--model takes tiny, small or 0.6b, got ${values.model}`);
 if (values.weights !== 'initializers' && values.weights !== 'inputs') usage(`--weights takes initializers or inputs, got ${values.weights}`);
 
-const ort = createRequire(join(root, 'packages', 'onnx', 'package.json'))('onnxruntime-node');
+const ort = loadOrt(root);
 const { serializeGraph } = await import(pathToFileURL(join(root, 'packages', 'onnx', 'dist', 'index.js')).href);
-const { listParameters } = await import(pathToFileURL(join(root, 'packages', 'model', 'dist', 'index.js')).href);
 const saved = await import(pathToFileURL(join(snapshots, values.against, 'index.js')).href);
 const current = await import(pathToFileURL(join(dist, 'index.js')).href);
 
-const { config, weights } = await createBenchModel(root, values.model === '0.6b' ? 'qwen3-0.6b' : values.model, SHAPES[values.model]);
+const { config, weights } = await createBenchModelFor(root, values.model);
 const frozen = values.weights === 'initializers';
-const { feeds, capacity } = await decodeStepFeeds({ root, config, batch, length, tensor: (dtype, dims, data) => new ort.Tensor(dtype, data, dims) });
-if (!frozen) for (const spec of listParameters(config)) feeds[spec.name] = new ort.Tensor('float32', weights.get(spec.name), spec.shape);
-const options = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+const { feeds, capacity } = await decodeStepFeeds({ root, config, batch, length, tensor: (dtype, dims, data) => new ort.Tensor(dtype, data, dims), ...(frozen ? {} : { weights }) });
+const options = engineSessionOptions(threads);
 const open = (build) => ort.InferenceSession.create(serializeGraph(build.experimental_buildDecodeGraph(config, frozen ? weights : 'inputs')), options);
 const sessions = { saved: await open(saved), current: await open(current) };
 

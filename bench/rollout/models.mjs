@@ -1,5 +1,5 @@
 // The models of bench/rollout/: random weights in Qwen3 layout, the shapes of shared/docs/ENVIRONMENT.md's anchors.
-// Shared by run.mjs (decode throughput) and step-profile.mjs (where a decode step's time goes).
+// Shared by run.mjs (decode throughput), step-profile.mjs (where a decode step's time goes) and ab-decode.mjs.
 import { join } from 'node:path';
 
 /** GQA 4 q / 2 kv heads, head_dim 64, SwiGLU, untied head. */
@@ -35,4 +35,12 @@ export async function createBenchModel(root, name, shape) {
     if (spec.kind === 'linear') linearParameters += data.length;
   }
   return { config, weights, parameters: countParameters(config), linearParameters };
+}
+
+/** The models that step-profile.mjs and ab-decode.mjs take as --model. */
+export const MODEL_FLAGS = { ...MODELS, '0.6b': QWEN3_0_6B };
+
+/** {@link createBenchModel} for a --model name, seeded as run.mjs seeds it ('0.6b' is run.mjs's 'qwen3-0.6b'). */
+export function createBenchModelFor(root, flag) {
+  return createBenchModel(root, flag === '0.6b' ? 'qwen3-0.6b' : flag, MODEL_FLAGS[flag]);
 }

@@ -21,22 +21,20 @@
 // reads decode rates (GEMM peak ÷ 2 FLOPs per parameter per token). Kernel times under the profiler come out a little
 // longer than in a plain run (run.mjs's rates are the plain ones).
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gemmSamples } from '../lib/gemm-probe.mjs';
 import { median } from '../lib/stats.mjs';
-import { decodeStepFeeds } from './decode-feeds.mjs';
-import { MODELS, QWEN3_0_6B, createBenchModel } from './models.mjs';
+import { decodeStepFeeds, engineSessionOptions, loadOrt } from './decode-feeds.mjs';
+import { MODEL_FLAGS, createBenchModelFor } from './models.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const outDir = join(root, 'bench', '.out', 'rollout', 'step-profile');
 const importPackage = (name) => import(join(root, 'packages', name, 'dist', 'index.js'));
-const ort = createRequire(join(root, 'packages', 'onnx', 'package.json'))('onnxruntime-node');
+const ort = loadOrt(root);
 
-const SHAPES = { ...MODELS, '0.6b': QWEN3_0_6B };
 const DEFAULT_LENGTH = { tiny: 48, small: 48, '0.6b': 24 };
 
 const { values } = parseArgs({
@@ -58,7 +56,7 @@ const usage = (message) => {
   process.stderr.write(`bench/rollout/step-profile: ${message}\n`);
   process.exit(2);
 };
-if (names.some((name) => !(name in SHAPES))) usage(`--model takes tiny, small, 0.6b or all, got ${values.model}`);
+if (names.some((name) => !(name in MODEL_FLAGS))) usage(`--model takes tiny, small, 0.6b or all, got ${values.model}`);
 if (!Number.isInteger(batch) || batch < 1) usage(`--batch takes a whole number ≥ 1, got ${values.batch}`);
 if (!Number.isInteger(threads) || threads < 1) usage(`--threads takes a whole number ≥ 1, got ${values.threads}`);
 if (!Number.isInteger(steps) || steps < 5) usage(`--steps takes a whole number ≥ 5, got ${values.steps}`);
@@ -70,9 +68,8 @@ const gemmPeak = async () => Math.max(...(await gemmSamples(root, 2048, 5)));
 
 async function profileModel(name) {
   const { experimental_buildDecodeGraph: buildDecodeGraph } = await importPackage('rollout');
-  const { listParameters } = await importPackage('model');
   const { MAX_INLINE_MODEL_BYTES, createExternalDataFile, saveModel, serializeGraph } = await importPackage('onnx');
-  const { config, weights, parameters, linearParameters } = await createBenchModel(root, name === '0.6b' ? 'qwen3-0.6b' : name, SHAPES[name]);
+  const { config, weights, parameters, linearParameters } = await createBenchModelFor(root, name);
   const frozen = values.weights === 'initializers';
   const graph = buildDecodeGraph(config, frozen ? weights : 'inputs');
   // Past protobuf's 2 GiB (the 0.6B shape, frozen) the weights go to ONNX external data, as the engine does.
@@ -86,10 +83,9 @@ async function profileModel(name) {
   } else model = serializeGraph(graph);
 
   const length = values.length === undefined ? DEFAULT_LENGTH[name] : Number(values.length);
-  const { feeds, capacity } = await decodeStepFeeds({ root, config, batch, length, tensor: (dtype, dims, data) => new ort.Tensor(dtype, data, dims) });
-  if (!frozen) for (const spec of listParameters(config)) feeds[spec.name] = new ort.Tensor('float32', weights.get(spec.name), spec.shape);
+  const { feeds, capacity } = await decodeStepFeeds({ root, config, batch, length, tensor: (dtype, dims, data) => new ort.Tensor(dtype, data, dims), ...(frozen ? {} : { weights }) });
 
-  const options = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+  const options = engineSessionOptions(threads);
   const time = async (session, runs) => {
     for (let i = 0; i < 3; i++) await session.run(feeds);
     const samples = [];
