@@ -29,8 +29,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
 kit="bench/.out/gpu/kit"
-ORT=1.29.0
-GPU_PACKAGE=com.github.asus4.onnxruntime.linux-x64-gpu-0.4.9
 
 prefix=bench/gpu/kit
 usage_lines=2,25
@@ -81,19 +79,19 @@ build() {
   tar -cf - "${args[@]}" node_modules $(ls -d packages/*/node_modules apps/*/node_modules packages/*/dist apps/*/dist 2>/dev/null) | tar -xf - -C "$stage"
   local target="$stage/${slot#"$root/"}" common_target="$stage/${common_slot#"$root/"}"
   mkdir -p "$target" "$common_target" "$stage/unpack"
-  tar xzf "$tarballs/onnxruntime-node-$ORT.tgz" -C "$stage/unpack" && cp -a "$stage/unpack/package/." "$target/" && rm -rf "$stage/unpack/package"
-  tar xzf "$tarballs/onnxruntime-common-$ORT.tgz" -C "$stage/unpack" && cp -a "$stage/unpack/package/." "$common_target/" && rm -rf "$stage/unpack"
+  tar xzf "$tarballs/onnxruntime-node-$ORT_129.tgz" -C "$stage/unpack" && cp -a "$stage/unpack/package/." "$target/" && rm -rf "$stage/unpack/package"
+  tar xzf "$tarballs/onnxruntime-common-$ORT_129.tgz" -C "$stage/unpack" && cp -a "$stage/unpack/package/." "$common_target/" && rm -rf "$stage/unpack"
   rm -rf "$target/bin/napi-v6/darwin" "$target/bin/napi-v6/win32" "$target/bin/napi-v6/linux/arm64"
   # The slot's own links to its dependencies (adm-zip, global-agent, onnxruntime-common) sit beside it.
   (cd "$slot/.." && tar -cf - --exclude=./onnxruntime-node .) | tar -xf - -C "$target/.."
   mkdir -p "$stage/node_modules/.gpu-node"
   cp "$(command -v node)" "$stage/node_modules/.gpu-node/node"
-  say "part a: node_modules, dist/, node $(node -v), onnxruntime-node $ORT (linux-x64) …"
+  say "part a: node_modules, dist/, node $(node -v), onnxruntime-node $ORT_129 (linux-x64) …"
   tar -C "$stage" -cf - . | xz -T0 -6 >"$kit/a/kit.tar.xz"
 
   # Part b: the provider, pruned to one architecture.
   mkdir -p "$stage/gpu"
-  tar xzf "$tarballs/$GPU_PACKAGE.tgz" -C "$stage/gpu"
+  tar xzf "$tarballs/$GPU_TARBALL" -C "$stage/gpu"
   local cuda shared
   cuda=$(find "$stage/gpu" -name libonnxruntime_providers_cuda.so -type f | head -n1)
   shared=$(find "$stage/gpu" -name libonnxruntime_providers_shared.so -type f | head -n1)
@@ -123,7 +121,7 @@ unpack() {
   local found=0 version
   if [ -f "$kit/a/kit.tar.xz" ]; then
     version=$(slot_version)
-    if [ -n "$version" ] && [ "$version" != "$ORT" ] && [ "$force" = 0 ]; then
+    if [ -n "$version" ] && [ "$version" != "$ORT_129" ] && [ "$force" = 0 ]; then
       fail 6 "this checkout has its own node_modules (onnxruntime-node $version): part a would replace them with the kit's. Unpack on the GPU machine's bare checkout (or pass --force; rm -rf node_modules && pnpm install && pnpm build restores them)"
     fi
     say "unpacking part a (node_modules, dist/, node) …"
@@ -132,7 +130,7 @@ unpack() {
   fi
   if [ -f "$kit/b/libonnxruntime_providers_cuda.so.xz" ]; then
     version=$(slot_version)
-    [ "$version" = "$ORT" ] || fail 6 "part b is onnxruntime $ORT's CUDA provider, but the onnxruntime-node here is ${version:-missing}: unpack part a first"
+    [ "$version" = "$ORT_129" ] || fail 6 "part b is onnxruntime $ORT_129's CUDA provider, but the onnxruntime-node here is ${version:-missing}: unpack part a first"
     local bin
     bin="$(ort_slot)/bin/napi-v6/linux/x64"
     say "unpacking part b (the CUDA provider) into $bin …"

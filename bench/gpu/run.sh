@@ -32,9 +32,6 @@ root=$(cd "$here/../.." && pwd)
 cd "$root"
 work="$root/bench/.out/gpu"
 
-ORT_129=1.29.0
-GPU_PACKAGE=com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9
-
 route=auto
 provider_dir=${MASA_ORT_CUDA_DIR:-}
 out=bench/gpu/RESULTS.md
@@ -150,7 +147,7 @@ use_npm_129() {
       mv "$work/unpack/$name/package" "$target/$name"
     done
     mkdir -p "$work/unpack/gpu"
-    tar xzf "$work/tarballs/${GPU_PACKAGE%@*}-${GPU_PACKAGE#*@}.tgz" -C "$work/unpack/gpu"
+    tar xzf "$work/tarballs/$GPU_TARBALL" -C "$work/unpack/gpu"
     local library
     for library in "${providers[@]}"; do
       local found
