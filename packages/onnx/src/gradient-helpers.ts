@@ -115,12 +115,11 @@ export function sumAxes(tensor: Tensor, axes: readonly number[]): Tensor {
 }
 
 /**
- * A gradient that is a scatter-add of `updates` into zeros, which autodiff may re-aim at another gradient. Always a
- * ScatterElements: ONNX Runtime's CPU ScatterND loses additions to repeated indices on more than one thread
- * (gradient-rules-shape.ts).
+ * A gradient that is a scatter-add (a ScatterElements along `axis`) of `updates` into zeros, which autodiff may re-aim
+ * at another gradient. Never a ScatterND: ONNX Runtime's CPU ScatterND loses additions to repeated indices on more than
+ * one thread (gradient-rules-shape.ts).
  */
 export interface ScatterGradient {
-  readonly opType: 'ScatterElements';
   readonly indices: Tensor;
   readonly updates: Tensor;
   readonly axis: number;

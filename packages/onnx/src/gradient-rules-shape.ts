@@ -103,7 +103,7 @@ function rowScatter(target: Tensor, indices: Tensor, updates: Tensor): ScatterGr
   const flatIndices = reshape(indices, [-1]); // [n]
   const tailAxes = Array.from({ length: target.rank - 1 }, (_, i) => i + 1);
   const rowIndices = expand(unsqueeze(flatIndices, tailAxes), shape(flatUpdates)); // [n, tail...]: each row's index
-  return { opType: 'ScatterElements', indices: rowIndices, updates: flatUpdates, axis: 0 };
+  return { indices: rowIndices, updates: flatUpdates, axis: 0 };
 }
 
 const gatherRule: GradientRule = (c) => {
@@ -218,6 +218,6 @@ export const SHAPE_RULES: Readonly<Record<string, GradientRule>> = {
   GatherElements: (c) => {
     const data = c.inputs[0] as Tensor;
     const axis = intAttribute(c.node, 'axis', 0);
-    return [scatterAddIntoZeros(data, { opType: 'ScatterElements', indices: c.inputs[1] as Tensor, updates: gradientOf(c), axis }), undefined];
+    return [scatterAddIntoZeros(data, { indices: c.inputs[1] as Tensor, updates: gradientOf(c), axis }), undefined];
   },
 };
